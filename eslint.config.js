@@ -1,0 +1,17 @@
+import tseslint from 'typescript-eslint'
+
+export default tseslint.config(
+  { ignores: ['dist/', 'src/gen/', 'node_modules/', '.tap/', 'bench/results/'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      'no-console': ['error', { allow: [] }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }]
+    }
+  },
+  {
+    // The CLI, benchmarks, tests and CI helpers talk to a person: console is their job.
+    files: ['src/cli/**', 'bench/**', 'test/**', '.ci/**'],
+    rules: { 'no-console': 'off' }
+  }
+)

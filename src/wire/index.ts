@@ -1,0 +1,3 @@
+export { encodeFrame, FrameBatch } from './encoder.js'
+export { FrameDecoder, decodeFrameBody, type FrameDecoderOptions } from './decoder.js'
+export { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_PAYLOAD_BYTES, FRAME_HEADER_ROOM, MAX_LENGTH_PREFIX_BYTES } from './limits.js'

@@ -1,0 +1,15 @@
+/** The largest payload a tower takes by default: 1 MiB. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024
+
+/**
+ * Room in a frame for everything but the payload: the tags, sequence number,
+ * 16-byte id, hop count and a friend descriptor with a 253-character hostname
+ * fit in under 300 bytes; 1 KiB leaves margin for fields added later.
+ */
+export const FRAME_HEADER_ROOM = 1024
+
+/** The largest frame body (length prefix excluded) read by default. */
+export const DEFAULT_MAX_FRAME_BYTES = DEFAULT_MAX_PAYLOAD_BYTES + FRAME_HEADER_ROOM
+
+/** A varint of five bytes holds any 32-bit length; longer prefixes are refused. */
+export const MAX_LENGTH_PREFIX_BYTES = 5
