@@ -41,13 +41,22 @@ export class FrameDecoder {
   }
 
   push (chunk: Uint8Array): void {
-    if (this.#failure === undefined) this.#buffered.append(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+    // An empty chunk must not reach bl: at the head of the list it makes get(0) return undefined.
+    if (this.#failure === undefined && chunk.byteLength > 0) {
+      this.#buffered.append(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+    }
   }
 
   /** The next whole frame, decoded, or undefined when more bytes are needed. */
   read (): Frame | undefined {
     const body = this.readBody()
-    return body === undefined ? undefined : decodeFrameBody(body)
+    if (body === undefined) return undefined
+    try {
+      return decodeFrameBody(body)
+    } catch (error) {
+      // A malformed frame is as final as a bad prefix: later reads raise it too.
+      this.#fail(error as Error)
+    }
   }
 
   /** The next whole frame's body bytes, undecoded, or undefined when more bytes are needed. */
