@@ -17,6 +17,7 @@ export type ClacksErrorCode =
   | 'CLACKS_ERR_NOT_STARTED'
   | 'CLACKS_ERR_CLOSED'
   | 'CLACKS_ERR_CERTIFICATE'
+  | 'CLACKS_ERR_LISTEN'
 
 export class ClacksError extends Error {
   readonly code: ClacksErrorCode
@@ -114,5 +115,12 @@ export class ClosedError extends ClacksError {
 export class CertificateError extends ClacksError {
   constructor (message: string, options?: { cause?: unknown }) {
     super('CLACKS_ERR_CERTIFICATE', message, options)
+  }
+}
+
+/** The tower could not listen: the port is taken, or the address is not this machine's. */
+export class ListenError extends ClacksError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super('CLACKS_ERR_LISTEN', message, options)
   }
 }

@@ -205,8 +205,8 @@ export class Pacer {
   setRate (rates: Partial<PacerRates>): void {
     if (typeof rates !== 'object' || rates === null) throw new InvalidOptionError('rates', 'must be an object')
     const next = resolve({
-      sendrate: rates.sendrate ?? this.#rates.sendrate,
-      byterate: rates.byterate ?? this.#rates.byterate,
+      sendrate: rates.sendrate === undefined ? this.#rates.sendrate : rates.sendrate,
+      byterate: rates.byterate === undefined ? this.#rates.byterate : rates.byterate,
       sendburst: rates.sendburst,
       byteburst: rates.byteburst
     }, this.#sendburst, this.#byteburst)

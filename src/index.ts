@@ -1,0 +1,13 @@
+/**
+ * Clacks: peer-to-peer messaging where the network itself is the storage.
+ * The public surface; tests reach internals through their own modules.
+ */
+export { Tower, createTower, type TowerEvents, type PeekOptions, type CloseOptions, type CloseSummary } from './tower/tower.js'
+export { DEFAULT_OPTIONS, type TowerOptions, type MessageFilter, type FilterResult } from './tower/options.js'
+export type { ClacksMessage } from './tower/message.js'
+export type { PeerStatus, PeerView } from './tower/peer-table.js'
+export type { TowerAddress } from './tower/address.js'
+export type { TowerStats, TowerCounters } from './tower/stats.js'
+export type { PacerRates } from './tower/pacer.js'
+export { generateCertificate, checkKeyPair } from './net/certs.js'
+export * from './errors.js'

@@ -1,0 +1,120 @@
+import type { TLSSocket } from 'node:tls'
+import { ClacksError, ConnectionError } from '../errors.js'
+import { GoodbyeReason, type Frame } from '../gen/clacks/v1/frame.js'
+import { FrameBatch } from '../wire/encoder.js'
+import { FrameDecoder } from '../wire/decoder.js'
+
+/** What a conversation (dialer or acceptor side) does with a framed socket. */
+export interface FrameHandler {
+  /** One decoded frame, in order. */
+  frame (frame: Frame): void
+  /** Every frame of one read has been handed over: the moment to batch an acknowledgement. */
+  readEnd (): void
+  /** The socket can take more writes again after returning false. */
+  drained (): void
+  /** The socket is gone; `error` unless it ended cleanly. Called once. */
+  closed (error: Error | undefined): void
+}
+
+/**
+ * A TLS socket speaking delimited frames. Frames written in one turn of the
+ * event loop leave in one socket write; a full socket buffer is reported
+ * (`writable` false, then `drained()`), never hidden.
+ */
+export class FramedSocket {
+  readonly #socket: TLSSocket
+  readonly #decoder: FrameDecoder
+  readonly #batch = new FrameBatch()
+  readonly #handler: FrameHandler
+  #flushScheduled = false
+  #ended = false
+  #closedReported = false
+  /** False while the socket's write buffer is over its high-water mark. */
+  writable = true
+  bytesWritten = 0
+
+  constructor (socket: TLSSocket, maxFrameBytes: number, handler: FrameHandler) {
+    this.#socket = socket
+    this.#handler = handler
+    this.#decoder = new FrameDecoder({ maxFrameBytes })
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk))
+    socket.on('drain', () => {
+      this.writable = true
+      this.#handler.drained()
+    })
+    socket.on('error', error => this.#reportClosed(new ConnectionError(`connection failed: ${error.message}`, { cause: error })))
+    socket.on('close', () => this.#reportClosed(this.#ended ? undefined : new ConnectionError('connection closed by the other side')))
+    socket.setNoDelay(true)
+  }
+
+  get remoteAddress (): string | undefined {
+    return this.#socket.remoteAddress
+  }
+
+  get isOpen (): boolean {
+    return !this.#ended && !this.#socket.destroyed
+  }
+
+  /** Queues a frame for the next write; frames of the same tick share one write. */
+  send (frame: Frame): void {
+    if (!this.isOpen) return
+    this.#batch.add(frame)
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true
+      process.nextTick(() => this.flush())
+    }
+  }
+
+  /** Writes every queued frame now. */
+  flush (): void {
+    this.#flushScheduled = false
+    if (this.#batch.count === 0 || !this.isOpen) return
+    const bytes = this.#batch.finish()
+    this.bytesWritten += bytes.length
+    if (!this.#socket.write(bytes)) this.writable = false
+  }
+
+  /** Sends a Goodbye after anything queued, then ends the stream. */
+  goodbye (reason: GoodbyeReason, detail = ''): void {
+    if (!this.isOpen) return
+    this.send({ kind: { $case: 'goodbye', value: { reason, detail } } })
+    this.flush()
+    this.#ended = true
+    this.#socket.end()
+    // A peer that never reads would hold the socket open: do not wait on it.
+    this.#socket.setTimeout(2000, () => this.#socket.destroy())
+  }
+
+  /** Ends at once, without a goodbye; queued frames are dropped. */
+  destroy (error?: Error): void {
+    if (error === undefined) this.#ended = true
+    this.#socket.destroy()
+    if (error !== undefined) this.#reportClosed(error)
+  }
+
+  #onData (chunk: Buffer): void {
+    const handler = this.#handler
+    if (!this.isOpen) return
+    this.#decoder.push(chunk)
+    try {
+      for (let frame = this.#decoder.read(); frame !== undefined; frame = this.#decoder.read()) {
+        handler.frame(frame)
+        // A frame may end the conversation (a goodbye, a replaced session).
+        if (!this.isOpen) return
+      }
+    } catch (error) {
+      if (!(error instanceof ClacksError)) throw error
+      this.goodbye(GoodbyeReason.GOODBYE_REASON_PROTOCOL_ERROR, error.message)
+      this.#reportClosed(error)
+      return
+    }
+    handler.readEnd()
+  }
+
+  #reportClosed (error: Error | undefined): void {
+    if (this.#closedReported) return
+    this.#closedReported = true
+    this.#ended = true
+    this.#handler.closed(error)
+  }
+}

@@ -1,0 +1,189 @@
+import type { TLSSocket } from 'node:tls'
+import { GoodbyeReason, type Frame, type Hello, type Message, RefusalReason } from '../gen/clacks/v1/frame.js'
+import { addressProblem, type TowerAddress } from '../tower/address.js'
+import { MESSAGE_ID_BYTES } from '../tower/message.js'
+import { FramedSocket, type FrameHandler } from './framed-socket.js'
+import type { InboundSession, SessionTable } from './sessions.js'
+
+export const PROTOCOL_VERSION = 1
+
+/** What the acceptor side needs from the tower. */
+export interface AcceptorHost {
+  readonly instanceId: Uint8Array
+  readonly self: TowerAddress
+  readonly maxInFlight: number
+  readonly maxFrameBytes: number
+  readonly sessions: SessionTable
+  /** Records a dialer that passed the checks; false when it is ignored. */
+  admit (dialer: TowerAddress): boolean
+  /** Takes custody of a message from `from`, or says why not. */
+  take (message: Message, from: TowerAddress): RefusalReason | undefined
+  /** The dialer asked to be added to the peer table. */
+  announced (tower: TowerAddress): void
+  /** The connection ended. */
+  released (connection: InboundConnection): void
+  /** Clock time in milliseconds. */
+  now (): number
+  /** Connections ended for breaking the protocol, counted for stats. */
+  protocolErrors: number
+}
+
+type InboundState = 'awaiting-hello' | 'open' | 'closed'
+
+/**
+ * The acceptor's side of one connection:
+ *
+ *   awaiting-hello ──Hello ok──▶ open ──Goodbye / error / close──▶ closed
+ *         └──────bad Hello, timeout──────────────────────────────▶ closed
+ *
+ * In `open` it takes messages in sequence order, writes a Refusal for each
+ * one it does not take, and one cumulative Ack per read.
+ */
+export class InboundConnection implements FrameHandler {
+  readonly #host: AcceptorHost
+  readonly #socket: FramedSocket
+  #state: InboundState = 'awaiting-hello'
+  #session: InboundSession | undefined
+  #dialer: TowerAddress | undefined
+  #unacknowledged = false
+  /** Clock time of the last frame received, for idle detection. */
+  lastActive: number
+
+  constructor (socket: TLSSocket, host: AcceptorHost) {
+    this.#host = host
+    this.#socket = new FramedSocket(socket, host.maxFrameBytes, this)
+    this.lastActive = host.now()
+  }
+
+  get state (): InboundState {
+    return this.#state
+  }
+
+  get dialer (): TowerAddress | undefined {
+    return this.#dialer
+  }
+
+  frame (frame: Frame): void {
+    const kind = frame.kind
+    if (kind === undefined) return
+    if (this.#state === 'awaiting-hello') {
+      if (kind.$case === 'hello') this.#hello(kind.value)
+      else this.#protocolError(`expected hello, got ${kind.$case}`)
+      return
+    }
+    switch (kind.$case) {
+      case 'message': return this.#message(kind.value)
+      case 'announce': return this.#announce(kind.value.tower)
+      case 'goodbye': return this.close()
+      default: return this.#protocolError(`a dialer does not send ${kind.$case}`)
+    }
+  }
+
+  readEnd (): void {
+    this.lastActive = this.#host.now()
+    if (this.#unacknowledged && this.#session !== undefined) {
+      this.#unacknowledged = false
+      this.#socket.send({ kind: { $case: 'ack', value: { seq: this.#session.settled } } })
+    }
+  }
+
+  drained (): void {}
+
+  closed (_error: Error | undefined): void {
+    this.#state = 'closed'
+    if (this.#session !== undefined && this.#session.connection === this) this.#session.connection = undefined
+    this.#host.released(this)
+  }
+
+  /** Settles what was read, says goodbye, and processes nothing more. */
+  close (reason: GoodbyeReason = GoodbyeReason.GOODBYE_REASON_SHUTTING_DOWN): void {
+    if (this.#state === 'closed') return
+    this.readEnd()
+    this.#state = 'closed'
+    this.#socket.goodbye(reason)
+  }
+
+  /** A newer connection of the same session takes over; frames not yet processed here are dropped. */
+  replace (): void {
+    this.close(GoodbyeReason.GOODBYE_REASON_REPLACED)
+  }
+
+  /** Refuses a connection before any Hello, e.g. when at the connection limit. */
+  refuse (reason: GoodbyeReason, detail: string): void {
+    this.#state = 'closed'
+    this.#socket.goodbye(reason, detail)
+  }
+
+  #hello (hello: Hello): void {
+    if (hello.protocolVersion !== PROTOCOL_VERSION) {
+      return this.refuse(GoodbyeReason.GOODBYE_REASON_VERSION_UNSUPPORTED, `this tower speaks protocol version ${PROTOCOL_VERSION}`)
+    }
+    const tower = hello.tower
+    const problem = tower === undefined ? 'hello has no tower' : addressProblem(tower.hostname, tower.port)
+    if (problem !== undefined || hello.instanceId.length !== MESSAGE_ID_BYTES) {
+      return this.#protocolError(problem ?? 'instance id must be 16 bytes')
+    }
+    const dialer = { hostname: (tower as TowerAddress).hostname, port: (tower as TowerAddress).port }
+    if (!this.#host.admit(dialer)) {
+      return this.refuse(GoodbyeReason.GOODBYE_REASON_IGNORED, 'this tower ignores yours')
+    }
+    this.#dialer = dialer
+    this.#session = this.#resumeOrStart(hello)
+    this.#state = 'open'
+    this.#socket.send({
+      kind: {
+        $case: 'welcome',
+        value: {
+          protocolVersion: PROTOCOL_VERSION,
+          tower: { hostname: this.#host.self.hostname, port: this.#host.self.port },
+          instanceId: Buffer.from(this.#host.instanceId),
+          settledThrough: this.#session.settled,
+          refused: this.#session.refused,
+          maxInFlight: this.#host.maxInFlight,
+          maxFrameBytes: this.#host.maxFrameBytes
+        }
+      }
+    })
+  }
+
+  #resumeOrStart (hello: Hello): InboundSession {
+    const sessions = this.#host.sessions
+    const dialer = Buffer.from(hello.instanceId).toString('hex')
+    const resuming = Buffer.from(this.#host.instanceId).equals(hello.resumeInstanceId)
+    let session = sessions.find(dialer)
+    // The dialer's old connection may still be open (a reset we have not seen yet): end it first.
+    session?.connection?.replace()
+    if (session === undefined || !resuming) session = sessions.start(dialer)
+    else sessions.touch(session)
+    session.connection = this
+    return session
+  }
+
+  #message (message: Message): void {
+    const session = this.#session as InboundSession
+    if (message.seq !== session.settled + 1) {
+      return this.#protocolError(`message seq ${message.seq} does not follow ${session.settled}`)
+    }
+    session.settled = message.seq
+    this.#unacknowledged = true
+    const refusal = this.#host.take(message, this.#dialer as TowerAddress)
+    if (refusal !== undefined) {
+      this.#host.sessions.noteRefused(session, message.seq)
+      this.#socket.send({ kind: { $case: 'refusal', value: { seq: message.seq, reason: refusal, detail: '' } } })
+    }
+  }
+
+  #announce (tower: TowerAddress | undefined): void {
+    if (tower === undefined || addressProblem(tower.hostname, tower.port) !== undefined) {
+      return this.#protocolError('announce carries no valid tower')
+    }
+    this.#host.announced({ hostname: tower.hostname, port: tower.port })
+    this.#socket.send({ kind: { $case: 'announce', value: { tower: { hostname: this.#host.self.hostname, port: this.#host.self.port } } } })
+  }
+
+  #protocolError (detail: string): void {
+    this.#state = 'closed'
+    this.#host.protocolErrors++
+    this.#socket.goodbye(GoodbyeReason.GOODBYE_REASON_PROTOCOL_ERROR, detail)
+  }
+}

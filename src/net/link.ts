@@ -1,0 +1,450 @@
+import { connect, type TLSSocket } from 'node:tls'
+import { ConnectionError, HandshakeTimeoutError, ProtocolError, RefusedError } from '../errors.js'
+import { GoodbyeReason, RefusalReason, type Frame, type Goodbye, type Refusal, type Welcome } from '../gen/clacks/v1/frame.js'
+import type { TowerDescriptor } from '../gen/clacks/v1/tower.js'
+import type { TowerAddress } from '../tower/address.js'
+import type { Clock } from '../tower/clock.js'
+import type { HeldMessage } from '../tower/message.js'
+import type { Peer } from '../tower/peer-table.js'
+import { Backoff } from './backoff.js'
+import { FramedSocket, type FrameHandler } from './framed-socket.js'
+import { PROTOCOL_VERSION } from './inbound.js'
+
+export const ALPN_PROTOCOL = 'clacks/1'
+
+/** Why messages came back to the queue. */
+export type ReturnReason = 'refused' | 'not-sent' | 'not-received' | 'abandoned'
+
+export interface LinkSettings {
+  maxInFlight: number
+  maxInFlightBytes: number
+  maxFrameBytes: number
+  handshakeTimeout: number
+  ackTimeout: number
+  idleTimeout: number
+  backoffInitial: number
+  backoffMax: number
+  ca: string | Buffer | undefined
+}
+
+/** What the dialer side needs from the tower. */
+export interface LinkHost {
+  readonly instanceId: Uint8Array
+  readonly self: TowerAddress
+  readonly settings: LinkSettings
+  readonly clock: Clock
+  readonly random: () => number
+  /** The peer now holds these: our custody ended. */
+  delivered (link: Link, messages: readonly HeldMessage[]): void
+  /** These are ours again and go back to the queue. */
+  returned (link: Link, messages: readonly HeldMessage[], reason: ReturnReason, refusal?: RefusalReason): void
+  /** A handshake completed: the peer is reachable. */
+  succeeded (link: Link): void
+  /** A dial or a connection failed. */
+  failed (link: Link, error: Error): void
+  /** The link can take messages again (acks arrived, the socket drained, it connected). */
+  ready (link: Link): void
+  /** A random alive tower to name as the friend of a message to this link's peer. */
+  friendFor (link: Link): TowerDescriptor | undefined
+  /** The peer answered our Announce. */
+  announced (link: Link, tower: TowerAddress): void
+}
+
+/**
+ * The lifecycle of the one outbound connection a tower keeps to a peer:
+ *
+ *   idle ──dial──▶ connecting ──Welcome──▶ open ──idle timeout──▶ idle
+ *     ▲                │                     │
+ *     │          fail / timeout       reset / ack timeout / Goodbye
+ *     │                ▼                     ▼
+ *     └──────────── backoff ◀────────────────┘      (abandon() from any: closed)
+ *
+ * Messages sent but not acknowledged stay ours. When the connection breaks
+ * they are "in doubt" until a reconnect resumes the session and the peer says
+ * how far it got.
+ */
+export type LinkState = 'idle' | 'connecting' | 'open' | 'backoff' | 'closed'
+
+interface InFlight {
+  seq: number
+  message: HeldMessage
+}
+
+/** How long a link that was refused for a full queue is passed over. */
+const REFUSAL_COOL_OFF_FACTOR = 4
+
+export class Link {
+  readonly peer: Peer
+  readonly #host: LinkHost
+  readonly #backoff: Backoff
+  #state: LinkState = 'idle'
+  #socket: FramedSocket | undefined
+  /** The acceptor's instance id in the current or last session. */
+  #remoteInstance: Uint8Array = Buffer.alloc(0)
+  #nextSeq = 1
+  #window: number
+  #inFlight: InFlight[] = []
+  #inFlightBytes = 0
+  /** Messages handed over while connecting: not yet numbered, not yet sent. */
+  #pending: HeldMessage[] = []
+  #announceWaiters: Array<{ resolve: () => void, reject: (error: Error) => void }> = []
+  #handshakeTimer: unknown
+  #reconnectTimer: unknown
+  /** Clock time of the last acknowledgement, or of the send that started an in-flight run. */
+  #lastProgress = 0
+  #lastUsed = 0
+  #coolUntil = 0
+
+  constructor (peer: Peer, host: LinkHost) {
+    this.peer = peer
+    this.#host = host
+    this.#window = host.settings.maxInFlight
+    this.#backoff = new Backoff({ initial: host.settings.backoffInitial, max: host.settings.backoffMax, random: host.random })
+  }
+
+  get state (): LinkState {
+    return this.#state
+  }
+
+  /** Messages sent and not acknowledged, including those in doubt after a break. */
+  get inFlightCount (): number {
+    return this.#inFlight.length + this.#pending.length
+  }
+
+  /** Whether messages sent on a broken connection await a resume. */
+  get inDoubt (): boolean {
+    return this.#state !== 'open' && this.#inFlight.length > 0
+  }
+
+  /** Whether a socket is open or being opened (it counts against the connection limit). */
+  get connected (): boolean {
+    return this.#state === 'connecting' || this.#state === 'open'
+  }
+
+  *heldMessages (): Generator<HeldMessage> {
+    for (const entry of this.#inFlight) yield entry.message
+    yield * this.#pending
+  }
+
+  /** Whether a message of this many payload bytes can be handed to this link now. */
+  canTake (bytes: number): boolean {
+    const now = this.#host.clock.now()
+    if (now < this.#coolUntil) return false
+    const held = this.#inFlight.length + this.#pending.length
+    if (held >= this.#window || (held > 0 && this.#inFlightBytes + bytes > this.#host.settings.maxInFlightBytes)) return false
+    switch (this.#state) {
+      case 'open': return this.#socket?.writable === true
+      // Only a tower known to be alive gets more than one message before it answers:
+      // a new, lost or dead one gets a single probe, the rest go elsewhere meanwhile.
+      case 'connecting': return held === 0 || this.peer.status === 'alive'
+      case 'idle': return true
+      case 'backoff': return this.#backoff.canAttempt(now)
+      case 'closed': return false
+    }
+  }
+
+  /** Hands a message over: sent now if open, else once connected. */
+  send (message: HeldMessage): void {
+    this.#lastUsed = this.#host.clock.now()
+    this.#inFlightBytes += message.payload.length
+    if (this.#state === 'open') {
+      this.#write(message)
+      return
+    }
+    this.#pending.push(message)
+    if (this.#state === 'idle' || this.#state === 'backoff') this.#dial()
+  }
+
+  /** Tells the peer about us; resolves when it answers in kind. */
+  announce (): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#announceWaiters.push({ resolve, reject })
+      if (this.#state === 'open') this.#sendAnnounce()
+      else if (this.#state !== 'connecting') this.#dial(true)
+    })
+  }
+
+  /**
+   * Runs the link's clocks, from the tower's periodic check: a connection
+   * with messages unacknowledged too long is broken; one unused too long is
+   * closed.
+   */
+  checkTimers (now: number): void {
+    if (this.#state !== 'open') return
+    const settings = this.#host.settings
+    if (this.#inFlight.length > 0 && now - this.#lastProgress > settings.ackTimeout) {
+      this.#socket?.destroy(new ConnectionError(`no acknowledgement for ${settings.ackTimeout} ms`))
+    } else if (this.inFlightCount === 0 && this.#announceWaiters.length === 0 && now - this.#lastUsed > settings.idleTimeout) {
+      this.#socket?.goodbye(GoodbyeReason.GOODBYE_REASON_IDLE)
+      this.#socket = undefined
+      this.#transition('idle')
+    }
+  }
+
+  /** Ends the connection politely; only when nothing is in flight. */
+  goodbye (reason: GoodbyeReason): void {
+    this.#socket?.goodbye(reason)
+    this.#socket = undefined
+    this.#clearTimers()
+    this.#transition('closed')
+  }
+
+  /** Gives up on the peer: everything it held for us comes back, the connection ends. */
+  abandon (): void {
+    this.#clearTimers()
+    this.#socket?.destroy()
+    this.#socket = undefined
+    this.#returnAll('abandoned')
+    this.#rejectAnnounces(new ConnectionError('the link was closed'))
+    this.#transition('closed')
+  }
+
+  // --- frames and events from the current socket ---
+
+  /** Events from a socket that is no longer the link's current one are dropped. */
+  #handlerFor (getSocket: () => FramedSocket | undefined): FrameHandler {
+    return {
+      frame: frame => { if (this.#socket === getSocket()) this.#frame(frame) },
+      readEnd: () => {},
+      drained: () => { if (this.#socket === getSocket()) this.#host.ready(this) },
+      closed: error => { if (this.#socket === getSocket()) this.#closed(error) }
+    }
+  }
+
+  #frame (frame: Frame): void {
+    const kind = frame.kind
+    if (kind === undefined) return
+    if (this.#state === 'connecting') {
+      if (kind.$case === 'welcome') this.#welcome(kind.value)
+      else if (kind.$case === 'goodbye') this.#goodbye(kind.value)
+      else this.#protocolError(`expected welcome, got ${kind.$case}`)
+      return
+    }
+    switch (kind.$case) {
+      case 'ack': return this.#ack(kind.value.seq)
+      case 'refusal': return this.#refusal(kind.value)
+      case 'announce': return this.#announced(kind.value.tower)
+      case 'goodbye': return this.#goodbye(kind.value)
+      default: return this.#protocolError(`an acceptor does not send ${kind.$case}`)
+    }
+  }
+
+  #closed (error: Error | undefined): void {
+    this.#socket = undefined
+    this.#clearTimers()
+    // Sent but unacknowledged messages stay in doubt; unsent ones are plainly ours.
+    this.#returnPending('not-sent')
+    this.#rejectAnnounces(error ?? new ConnectionError('connection closed'))
+    this.#backoff.failed()
+    this.#transition('backoff')
+    this.#host.failed(this, error ?? new ConnectionError('connection closed by the peer'))
+    if (this.#inFlight.length > 0) this.#scheduleReconnect()
+  }
+
+  // --- internals ---
+
+  #dial (announceOnly = false): void {
+    const now = this.#host.clock.now()
+    this.#clearTimers()
+    this.#backoff.attempted(now)
+    this.#transition('connecting')
+    const settings = this.#host.settings
+    const socket: TLSSocket = connect({
+      host: this.peer.hostname,
+      port: this.peer.port,
+      ALPNProtocols: [ALPN_PROTOCOL],
+      minVersion: 'TLSv1.3',
+      rejectUnauthorized: settings.ca !== undefined,
+      ca: settings.ca,
+      servername: isIpLiteral(this.peer.hostname) ? undefined : this.peer.hostname
+    })
+    // The handler needs the socket it serves; it is assigned before any event can fire.
+    let framed: FramedSocket | undefined
+    framed = new FramedSocket(socket, settings.maxFrameBytes, this.#handlerFor(() => framed))
+    this.#socket = framed
+    this.#handshakeTimer = this.#host.clock.setTimeout(() => {
+      framed?.destroy(new HandshakeTimeoutError(settings.handshakeTimeout))
+    }, settings.handshakeTimeout)
+    socket.once('secureConnect', () => {
+      if (framed === undefined || this.#socket !== framed) return
+      if (socket.alpnProtocol !== ALPN_PROTOCOL) {
+        framed.destroy(new ProtocolError(`peer does not speak ${ALPN_PROTOCOL}`))
+        return
+      }
+      framed.send({
+        kind: {
+          $case: 'hello',
+          value: {
+            protocolVersion: PROTOCOL_VERSION,
+            tower: { hostname: this.#host.self.hostname, port: this.#host.self.port },
+            instanceId: Buffer.from(this.#host.instanceId),
+            resumeInstanceId: Buffer.from(this.#remoteInstance)
+          }
+        }
+      })
+      if (announceOnly || this.#announceWaiters.length > 0) this.#sendAnnounce()
+    })
+  }
+
+  #welcome (welcome: Welcome): void {
+    this.#clearTimers()
+    this.#settleInDoubt(welcome)
+    this.#window = Math.max(1, Math.min(this.#host.settings.maxInFlight, welcome.maxInFlight || this.#host.settings.maxInFlight))
+    this.#backoff.succeeded()
+    this.#transition('open')
+    this.#lastUsed = this.#host.clock.now()
+    this.#host.succeeded(this)
+    const pending = this.#pending
+    this.#pending = []
+    for (const message of pending) this.#write(message)
+    this.#host.ready(this)
+  }
+
+  /**
+   * The resume: messages of the last session the acceptor settled and did not
+   * refuse are delivered; all others never reached it and come back to us. An
+   * acceptor with a new instance id restarted and holds none of them.
+   */
+  #settleInDoubt (welcome: Welcome): void {
+    const sameAcceptor = Buffer.from(welcome.instanceId).equals(this.#remoteInstance)
+    this.#remoteInstance = Buffer.from(welcome.instanceId)
+    this.#nextSeq = welcome.settledThrough + 1
+    if (this.#inFlight.length === 0) return
+    const delivered: HeldMessage[] = []
+    const notReceived: HeldMessage[] = []
+    const refused = new Set(welcome.refused)
+    for (const { seq, message } of this.#inFlight) {
+      if (sameAcceptor && seq <= welcome.settledThrough && !refused.has(seq)) delivered.push(message)
+      else notReceived.push(message)
+    }
+    this.#inFlight = []
+    this.#inFlightBytes = this.#pendingBytes()
+    if (delivered.length > 0) this.#host.delivered(this, delivered)
+    if (notReceived.length > 0) this.#host.returned(this, notReceived, 'not-received')
+  }
+
+  #write (message: HeldMessage): void {
+    const seq = this.#nextSeq++
+    if (this.#inFlight.length === 0) this.#lastProgress = this.#host.clock.now()
+    this.#inFlight.push({ seq, message })
+    const friend = this.#host.friendFor(this)
+    ;(this.#socket as FramedSocket).send({
+      kind: { $case: 'message', value: { seq, id: message.id, payload: message.payload, hops: message.hops, friend } }
+    })
+  }
+
+  #ack (seq: number): void {
+    let settled = 0
+    while (settled < this.#inFlight.length && (this.#inFlight[settled] as InFlight).seq <= seq) settled++
+    if (settled === 0) return
+    const delivered = this.#inFlight.splice(0, settled).map(entry => entry.message)
+    for (const message of delivered) this.#inFlightBytes -= message.payload.length
+    this.#lastProgress = this.#lastUsed = this.#host.clock.now()
+    this.#host.delivered(this, delivered)
+    this.#host.ready(this)
+  }
+
+  #refusal (refusal: Refusal): void {
+    const index = this.#inFlight.findIndex(entry => entry.seq === refusal.seq)
+    if (index === -1) return
+    const [entry] = this.#inFlight.splice(index, 1) as [InFlight]
+    this.#inFlightBytes -= entry.message.payload.length
+    if (refusal.reason === RefusalReason.REFUSAL_REASON_QUEUE_FULL || refusal.reason === RefusalReason.REFUSAL_REASON_SHUTTING_DOWN) {
+      // Pass this peer over for a moment so the message finds another tower.
+      this.#coolUntil = this.#host.clock.now() + this.#host.settings.backoffInitial * REFUSAL_COOL_OFF_FACTOR
+    }
+    this.#host.returned(this, [entry.message], 'refused', refusal.reason)
+  }
+
+  #announced (tower: TowerAddress | undefined): void {
+    if (tower !== undefined) this.#host.announced(this, { hostname: tower.hostname, port: tower.port })
+    const waiters = this.#announceWaiters
+    this.#announceWaiters = []
+    for (const waiter of waiters) waiter.resolve()
+  }
+
+  /**
+   * The acceptor settled everything it processed before saying goodbye, so
+   * whatever it did not acknowledge never reached it: ours again, not in doubt.
+   */
+  #goodbye (goodbye: Goodbye): void {
+    const socket = this.#socket
+    this.#socket = undefined
+    this.#clearTimers()
+    this.#returnAll('not-received')
+    const reason = goodbye.reason
+    const refusedUs = reason === GoodbyeReason.GOODBYE_REASON_IGNORED || reason === GoodbyeReason.GOODBYE_REASON_VERSION_UNSUPPORTED ||
+      reason === GoodbyeReason.GOODBYE_REASON_TOO_MANY_CONNECTIONS
+    const error = refusedUs
+      ? new RefusedError(`${this.peer.hostname}:${this.peer.port} refused the connection: ${GoodbyeReason[reason]} ${goodbye.detail}`.trim())
+      : new ConnectionError(`${this.peer.hostname}:${this.peer.port} ended the connection: ${GoodbyeReason[reason]}`)
+    this.#rejectAnnounces(error)
+    socket?.destroy()
+    if (reason === GoodbyeReason.GOODBYE_REASON_IDLE || reason === GoodbyeReason.GOODBYE_REASON_REPLACED) {
+      this.#transition('idle')
+      return
+    }
+    this.#backoff.failed()
+    this.#transition('backoff')
+    this.#host.failed(this, error)
+  }
+
+  #protocolError (detail: string): void {
+    this.#socket?.goodbye(GoodbyeReason.GOODBYE_REASON_PROTOCOL_ERROR, detail)
+    this.#socket?.destroy(new ProtocolError(detail))
+  }
+
+  #sendAnnounce (): void {
+    this.#socket?.send({ kind: { $case: 'announce', value: { tower: { hostname: this.#host.self.hostname, port: this.#host.self.port } } } })
+  }
+
+  #scheduleReconnect (): void {
+    const delay = Math.max(0, this.#backoff.nextAttemptAt - this.#host.clock.now())
+    this.#reconnectTimer = this.#host.clock.setTimeout(() => {
+      this.#reconnectTimer = undefined
+      if (this.#state === 'backoff') this.#dial()
+    }, delay)
+  }
+
+  #returnPending (reason: ReturnReason): void {
+    if (this.#pending.length === 0) return
+    const pending = this.#pending
+    this.#pending = []
+    for (const message of pending) this.#inFlightBytes -= message.payload.length
+    this.#host.returned(this, pending, reason)
+  }
+
+  #returnAll (reason: ReturnReason): void {
+    const inFlight = this.#inFlight.map(entry => entry.message)
+    this.#inFlight = []
+    this.#inFlightBytes = this.#pendingBytes()
+    if (inFlight.length > 0) this.#host.returned(this, inFlight, reason)
+    this.#returnPending(reason)
+  }
+
+  #pendingBytes (): number {
+    let bytes = 0
+    for (const message of this.#pending) bytes += message.payload.length
+    return bytes
+  }
+
+  #rejectAnnounces (error: Error): void {
+    const waiters = this.#announceWaiters
+    this.#announceWaiters = []
+    for (const waiter of waiters) waiter.reject(error)
+  }
+
+  #clearTimers (): void {
+    if (this.#handshakeTimer !== undefined) this.#host.clock.clearTimeout(this.#handshakeTimer)
+    if (this.#reconnectTimer !== undefined) this.#host.clock.clearTimeout(this.#reconnectTimer)
+    this.#handshakeTimer = this.#reconnectTimer = undefined
+  }
+
+  #transition (to: LinkState): void {
+    this.#state = to
+  }
+}
+
+function isIpLiteral (hostname: string): boolean {
+  return /^[\d.]+$/.test(hostname) || hostname.includes(':')
+}

@@ -1,0 +1,68 @@
+/**
+ * The acceptor's memory of each dialer's session: how far it has settled and
+ * which recent messages it refused. This is what lets a dialer whose
+ * connection broke learn exactly which in-doubt messages arrived.
+ */
+export interface InboundSession {
+  /** The dialer's instance id, hex. */
+  readonly dialer: string
+  /** The highest sequence number settled (held or refused). */
+  settled: number
+  /** Refused sequence numbers within the last window below `settled`, ascending. */
+  refused: number[]
+  /** The open connection carrying this session, if any. */
+  connection: { replace (): void } | undefined
+}
+
+/**
+ * Sessions by dialer instance, least recently used first. Bounded: when full,
+ * the least recently used session without a connection is forgotten (a dialer
+ * resuming it then re-sends its in-doubt messages, which may duplicate them).
+ */
+export class SessionTable {
+  readonly #sessions = new Map<string, InboundSession>()
+
+  constructor (readonly maxSessions: number, readonly window: number) {}
+
+  get size (): number {
+    return this.#sessions.size
+  }
+
+  /** The session to resume, or undefined when there is none to resume. */
+  find (dialer: string): InboundSession | undefined {
+    return this.#sessions.get(dialer)
+  }
+
+  /** A fresh session for the dialer, replacing any earlier one. */
+  start (dialer: string): InboundSession {
+    this.#sessions.delete(dialer)
+    this.#evictIfFull()
+    const session: InboundSession = { dialer, settled: 0, refused: [], connection: undefined }
+    this.#sessions.set(dialer, session)
+    return session
+  }
+
+  /** Marks a session as just used, so it is evicted last. */
+  touch (session: InboundSession): void {
+    this.#sessions.delete(session.dialer)
+    this.#sessions.set(session.dialer, session)
+  }
+
+  noteRefused (session: InboundSession, seq: number): void {
+    session.refused.push(seq)
+    const oldest = seq - this.window
+    let drop = 0
+    while (drop < session.refused.length && (session.refused[drop] as number) <= oldest) drop++
+    if (drop > 0) session.refused.splice(0, drop)
+  }
+
+  #evictIfFull (): void {
+    if (this.#sessions.size < this.maxSessions) return
+    for (const session of this.#sessions.values()) {
+      if (session.connection === undefined) {
+        this.#sessions.delete(session.dialer)
+        return
+      }
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import { randomFillSync } from 'node:crypto'
+import type { TowerAddress } from './address.js'
+
+/** A message as a tower holds it: identity, bytes, and how far it has come. */
+export interface HeldMessage {
+  /** 16 random bytes, fixed when first enqueued, unchanged from tower to tower. */
+  readonly id: Buffer
+  payload: Buffer
+  /** Hand-offs between towers so far. */
+  hops: number
+}
+
+/** A message as the public API shows it. */
+export interface ClacksMessage {
+  /** The id as 32 lowercase hex characters. */
+  id: string
+  payload: Uint8Array
+  hops: number
+  /** The tower it came from, for received messages. */
+  from?: TowerAddress
+}
+
+export const MESSAGE_ID_BYTES = 16
+
+// Ids are cut from a pool filled in one call: randomFillSync per message costs
+// a syscall-sized slice of the per-message budget.
+const ID_POOL_BYTES = MESSAGE_ID_BYTES * 256
+let idPool = Buffer.allocUnsafe(0)
+let idPoolOffset = 0
+
+/** A fresh random 16-byte message id. */
+export function newMessageId (): Buffer {
+  if (idPoolOffset === idPool.length) {
+    idPool = randomFillSync(Buffer.allocUnsafe(ID_POOL_BYTES))
+    idPoolOffset = 0
+  }
+  const id = idPool.subarray(idPoolOffset, idPoolOffset + MESSAGE_ID_BYTES)
+  idPoolOffset += MESSAGE_ID_BYTES
+  return id
+}
+
+export function idToHex (id: Uint8Array): string {
+  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex')
+}
+
+export function toPublicMessage (message: HeldMessage, from?: TowerAddress): ClacksMessage {
+  const view: ClacksMessage = { id: idToHex(message.id), payload: message.payload, hops: message.hops }
+  if (from !== undefined) view.from = from
+  return view
+}

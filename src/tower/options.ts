@@ -1,0 +1,161 @@
+import { InvalidOptionError } from '../errors.js'
+import { FRAME_HEADER_ROOM, DEFAULT_MAX_PAYLOAD_BYTES } from '../wire/limits.js'
+import { addressProblem } from './address.js'
+import type { Clock } from './clock.js'
+import type { ClacksMessage } from './message.js'
+
+/**
+ * What a filter may answer: nothing or `true` keeps the message as it is,
+ * `false` drops it (the application's decision: it still counts as
+ * delivered), bytes or a string replace its payload.
+ */
+export type FilterResult = void | boolean | Uint8Array | string
+export type MessageFilter = (message: ClacksMessage) => FilterResult
+
+export interface TowerOptions {
+  /** The hostname other towers reach this one by; sent in every handshake. @default 'localhost' */
+  hostname: string
+  /** The port to listen on and advertise; 0 picks a free one. @default 8080 */
+  port: number
+  /** The address to listen on. @default hostname when it is an IP or 'localhost', else every interface */
+  bind: string | undefined
+  /** Messages per second sent, at most; Infinity is unlimited. @default 1 */
+  sendrate: number
+  /** Bytes per second sent (frames, overhead included), at most; Infinity is unlimited. @default Infinity */
+  byterate: number
+  /** Messages that may go at once after a quiet spell. @default derived from sendrate (see Pacer) */
+  sendburst: number | undefined
+  /** Bytes that may go at once after a quiet spell. @default derived from byterate (see Pacer) */
+  byteburst: number | undefined
+  /**
+   * Milliseconds after which a "lost" tower becomes "dead". The original spec
+   * says microseconds, but its default (one hour) and its code are milliseconds.
+   * @default 3_600_000
+   */
+  killtimeout: number
+  /** The largest payload taken, by enqueue() and from peers. @default 1 MiB */
+  maxPayloadBytes: number
+  /** Messages held in the queue at most; a full tower refuses with "queue full". @default 100_000 */
+  maxQueueMessages: number
+  /** Payload bytes held in the queue at most. @default 256 MiB */
+  maxQueueBytes: number
+  /** Messages unacknowledged on one link at most. @default 256 */
+  maxInFlight: number
+  /** Payload bytes unacknowledged on one link at most. @default 16 MiB */
+  maxInFlightBytes: number
+  /** Towers in the peer table at most; friends evict dead, then lost, then the oldest new — never alive. @default 10_000 */
+  maxPeers: number
+  /** Open connections, in and out, at most. @default 1024 */
+  maxConnections: number
+  /** Milliseconds for TLS plus Hello/Welcome. @default 10_000 */
+  handshakeTimeout: number
+  /** Milliseconds a link with nothing in flight stays open unused. @default 60_000 */
+  idleTimeout: number
+  /** Milliseconds without an acknowledgement, with messages in flight, before a link is declared broken. @default 5_000 */
+  ackTimeout: number
+  /** First delay between dials to a tower that failed, doubling to backoffMax. @default 250 */
+  backoffInitial: number
+  /** Longest delay between dials to a tower that keeps failing. @default 30_000 */
+  backoffMax: number
+  /** Milliseconds close() spends handing messages to peers before giving up. @default 10_000 */
+  drainTimeout: number
+  /** PEM CA certificate(s): when set, peers' certificates are verified against it. @default undefined (not verified) */
+  ca: string | Buffer | undefined
+  /** Sees each received message before it is queued. */
+  inboundFilter: MessageFilter | undefined
+  /** Sees each message before it is sent. */
+  outboundFilter: MessageFilter | undefined
+  /** Random numbers in [0, 1) for peer selection; injected by tests. @default Math.random */
+  random: () => number
+  /** Time and timers; injected by tests. @default systemClock */
+  clock: Clock | undefined
+}
+
+export const DEFAULT_OPTIONS: Readonly<TowerOptions> = Object.freeze({
+  hostname: 'localhost',
+  port: 8080,
+  bind: undefined,
+  sendrate: 1,
+  byterate: Infinity,
+  sendburst: undefined,
+  byteburst: undefined,
+  killtimeout: 3_600_000,
+  maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
+  maxQueueMessages: 100_000,
+  maxQueueBytes: 256 * 1024 * 1024,
+  maxInFlight: 256,
+  maxInFlightBytes: 16 * 1024 * 1024,
+  maxPeers: 10_000,
+  maxConnections: 1024,
+  handshakeTimeout: 10_000,
+  idleTimeout: 60_000,
+  ackTimeout: 5_000,
+  backoffInitial: 250,
+  backoffMax: 30_000,
+  drainTimeout: 10_000,
+  ca: undefined,
+  inboundFilter: undefined,
+  outboundFilter: undefined,
+  random: Math.random,
+  clock: undefined
+})
+
+/** The largest frame body this tower reads: its payload limit plus room for the other fields. */
+export function maxFrameBytes (options: Pick<TowerOptions, 'maxPayloadBytes'>): number {
+  return options.maxPayloadBytes + FRAME_HEADER_ROOM
+}
+
+type Rule = (value: unknown) => string | undefined
+
+const positiveInteger: Rule = v => typeof v === 'number' && Number.isInteger(v) && v > 0 ? undefined : 'must be a positive integer'
+const rate: Rule = v => typeof v === 'number' && v > 0 ? undefined : 'must be a positive number, or Infinity for unlimited'
+const optionalRate: Rule = v => v === undefined ? undefined : rate(v)
+const optionalString: Rule = v => v === undefined || (typeof v === 'string' && v.length > 0) ? undefined : 'must be a non-empty string'
+const optionalFunction: Rule = v => v === undefined || typeof v === 'function' ? undefined : 'must be a function'
+
+const RULES: Record<keyof TowerOptions, Rule> = {
+  hostname: v => addressProblem(v, 1),
+  port: v => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535 ? undefined : 'must be an integer from 0 (any free port) to 65535',
+  bind: optionalString,
+  sendrate: rate,
+  byterate: rate,
+  sendburst: optionalRate,
+  byteburst: optionalRate,
+  killtimeout: positiveInteger,
+  maxPayloadBytes: v => positiveInteger(v) ?? ((v as number) > 64 * 1024 * 1024 ? 'must be at most 64 MiB' : undefined),
+  maxQueueMessages: positiveInteger,
+  maxQueueBytes: positiveInteger,
+  maxInFlight: positiveInteger,
+  maxInFlightBytes: positiveInteger,
+  maxPeers: positiveInteger,
+  maxConnections: positiveInteger,
+  handshakeTimeout: positiveInteger,
+  idleTimeout: positiveInteger,
+  ackTimeout: positiveInteger,
+  backoffInitial: positiveInteger,
+  backoffMax: positiveInteger,
+  drainTimeout: positiveInteger,
+  ca: v => v === undefined || typeof v === 'string' || Buffer.isBuffer(v) ? undefined : 'must be PEM text or a Buffer',
+  inboundFilter: optionalFunction,
+  outboundFilter: optionalFunction,
+  random: v => typeof v === 'function' ? undefined : 'must be a function returning numbers in [0, 1)',
+  clock: v => v === undefined || (typeof v === 'object' && v !== null && 'now' in v) ? undefined : 'must be a Clock'
+}
+
+/** Defaults filled in and every value checked: unknown or invalid options fail here, not later. */
+export function resolveOptions (input: Partial<TowerOptions> = {}): TowerOptions {
+  if (typeof input !== 'object' || input === null) throw new InvalidOptionError('options', 'must be an object')
+  for (const key of Object.keys(input)) {
+    if (!(key in RULES)) throw new InvalidOptionError(key, `is not an option (known: ${Object.keys(RULES).join(', ')})`)
+  }
+  const options = { ...DEFAULT_OPTIONS }
+  for (const [key, value] of Object.entries(input)) {
+    if (value !== undefined) Object.assign(options, { [key]: value })
+  }
+  for (const key of Object.keys(RULES) as Array<keyof TowerOptions>) {
+    const problem = RULES[key](options[key])
+    if (problem !== undefined) throw new InvalidOptionError(key, problem)
+  }
+  if (options.backoffMax < options.backoffInitial) throw new InvalidOptionError('backoffMax', 'must be at least backoffInitial')
+  return options
+}

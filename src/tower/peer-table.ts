@@ -1,0 +1,253 @@
+import { addressKey, type TowerAddress } from './address.js'
+
+/**
+ * A peer's standing, as the original spec defines it:
+ *
+ *   new ──success──▶ alive ──failure──▶ lost ──killtimeout──▶ dead
+ *    │                 ▲                  │                     │
+ *    └──failure──▶ lost└─────success──────┴───────success───────┘
+ *
+ * ignored is entered only by ignore() and never left.
+ */
+export type PeerStatus = 'new' | 'alive' | 'lost' | 'dead' | 'ignored'
+
+export const PEER_STATUSES: readonly PeerStatus[] = ['new', 'alive', 'lost', 'dead', 'ignored']
+
+/** What survey() shows of a peer. */
+export interface PeerView extends TowerAddress {
+  status: PeerStatus
+  /** When the peer entered its status (ms since the epoch). */
+  since: number
+  /** When the peer was first added (ms since the epoch). */
+  discovered: number
+}
+
+export interface Peer extends TowerAddress {
+  readonly key: string
+  status: PeerStatus
+  /** Clock time the status was entered. */
+  since: number
+  readonly discovered: number
+  /** Index in its status bucket's list, for O(1) removal. */
+  slot: number
+}
+
+export interface PeerTableEvents {
+  discovered (peer: Peer): void
+  updated (peer: Peer, previous: PeerStatus): void
+}
+
+export interface PeerTableOptions {
+  self: TowerAddress
+  maxPeers: number
+  killtimeout: number
+  random: () => number
+  now: () => number
+  events: PeerTableEvents
+}
+
+/**
+ * One status's peers: a list for O(1) random picks and removal by swap, and an
+ * insertion-ordered set so the peer longest in this status is found in O(1).
+ */
+class StatusBucket {
+  readonly list: Peer[] = []
+  readonly byAge = new Set<Peer>()
+
+  add (peer: Peer): void {
+    peer.slot = this.list.length
+    this.list.push(peer)
+    this.byAge.add(peer)
+  }
+
+  remove (peer: Peer): void {
+    const last = this.list.pop() as Peer
+    if (last !== peer) {
+      this.list[peer.slot] = last
+      last.slot = peer.slot
+    }
+    this.byAge.delete(peer)
+  }
+
+  oldest (): Peer | undefined {
+    return this.byAge.values().next().value
+  }
+}
+
+/** Chance thresholds from the spec: alive 95 %, lost 4.999 %, dead 0.001 %. */
+const ALIVE_BELOW = 0.95
+const LOST_BELOW = 0.99999
+
+/** When the status drawn has no usable peer, the next list in this cycle is tried. */
+const FALL_THROUGH: Record<'alive' | 'lost' | 'dead', Array<'alive' | 'lost' | 'dead'>> = {
+  alive: ['alive', 'lost', 'dead'],
+  lost: ['lost', 'dead', 'alive'],
+  dead: ['dead', 'alive', 'lost']
+}
+
+/** Statuses a full table may evict to make room, in order. Never alive, never ignored. */
+const EVICTABLE: PeerStatus[] = ['dead', 'lost', 'new']
+
+export class PeerTable {
+  readonly #peers = new Map<string, Peer>()
+  readonly #buckets: Record<PeerStatus, StatusBucket> = {
+    new: new StatusBucket(),
+    alive: new StatusBucket(),
+    lost: new StatusBucket(),
+    dead: new StatusBucket(),
+    ignored: new StatusBucket()
+  }
+
+  readonly #selfKey: string
+  readonly #options: PeerTableOptions
+  /** Additions refused because the table was full of alive and ignored peers. */
+  refusedFull = 0
+
+  constructor (options: PeerTableOptions) {
+    this.#options = options
+    this.#selfKey = addressKey(options.self.hostname, options.self.port)
+  }
+
+  get size (): number {
+    return this.#peers.size
+  }
+
+  get (hostname: string, port: number): Peer | undefined {
+    return this.#peers.get(addressKey(hostname, port))
+  }
+
+  isSelf (hostname: string, port: number): boolean {
+    return addressKey(hostname, port) === this.#selfKey
+  }
+
+  isIgnored (hostname: string, port: number): boolean {
+    return this.get(hostname, port)?.status === 'ignored'
+  }
+
+  count (status: PeerStatus): number {
+    return this.#buckets[status].list.length
+  }
+
+  /** Adds a tower as "new" (or with the given status). Returns the peer, existing or added, or undefined if it is us or there is no room. */
+  add (address: TowerAddress, status: PeerStatus = 'new'): Peer | undefined {
+    const key = addressKey(address.hostname, address.port)
+    if (key === this.#selfKey) return undefined
+    const existing = this.#peers.get(key)
+    if (existing !== undefined) return existing
+    if (this.#peers.size >= this.#options.maxPeers && !this.#evictOne()) {
+      this.refusedFull++
+      return undefined
+    }
+    const now = this.#options.now()
+    const peer: Peer = { key, hostname: address.hostname, port: address.port, status, since: now, discovered: now, slot: -1 }
+    this.#peers.set(key, peer)
+    this.#buckets[status].add(peer)
+    this.#options.events.discovered(peer)
+    return peer
+  }
+
+  /** A hand-off to or from the peer worked: new, lost and dead become alive. */
+  markSuccess (peer: Peer): void {
+    if (peer.status !== 'alive' && peer.status !== 'ignored') this.#transition(peer, 'alive')
+  }
+
+  /** A hand-off to the peer failed: new and alive become lost; lost past killtimeout becomes dead. */
+  markFailure (peer: Peer): void {
+    if (peer.status === 'new' || peer.status === 'alive') this.#transition(peer, 'lost')
+    else if (peer.status === 'lost' && this.#options.now() - peer.since >= this.#options.killtimeout) this.#transition(peer, 'dead')
+  }
+
+  /** Moves every lost peer past killtimeout to dead; returns them. */
+  sweep (): Peer[] {
+    const deadline = this.#options.now() - this.#options.killtimeout
+    const expired: Peer[] = []
+    // byAge is in order of entering "lost": stop at the first one still in time.
+    for (const peer of this.#buckets.lost.byAge) {
+      if (peer.since > deadline) break
+      expired.push(peer)
+    }
+    for (const peer of expired) this.#transition(peer, 'dead')
+    return expired
+  }
+
+  ignore (address: TowerAddress): Peer {
+    const peer = this.get(address.hostname, address.port)
+    if (peer === undefined) {
+      // An explicit ignore always takes effect, even over the size limit.
+      const key = addressKey(address.hostname, address.port)
+      const now = this.#options.now()
+      const added: Peer = { key, hostname: address.hostname, port: address.port, status: 'ignored', since: now, discovered: now, slot: -1 }
+      this.#peers.set(key, added)
+      this.#buckets.ignored.add(added)
+      this.#options.events.discovered(added)
+      return added
+    }
+    if (peer.status !== 'ignored') this.#transition(peer, 'ignored')
+    return peer
+  }
+
+  /**
+   * Chooses the next recipient: a random "new" peer if any is usable; else
+   * alive (95 %), lost (4.999 %) or dead (0.001 %), falling through to the
+   * next list when the drawn one has no usable peer. Ignored never.
+   */
+  pick (usable: (peer: Peer) => boolean): Peer | undefined {
+    const fresh = this.#pickFrom(this.#buckets.new, usable)
+    if (fresh !== undefined) return fresh
+    const draw = this.#options.random()
+    const first = draw < ALIVE_BELOW ? 'alive' : draw < LOST_BELOW ? 'lost' : 'dead'
+    for (const status of FALL_THROUGH[first]) {
+      const peer = this.#pickFrom(this.#buckets[status], usable)
+      if (peer !== undefined) return peer
+    }
+    return undefined
+  }
+
+  /** A random alive peer other than `except`, for the friend field. */
+  randomAlive (except?: Peer): Peer | undefined {
+    const list = this.#buckets.alive.list
+    if (list.length === 0) return undefined
+    const peer = list[Math.floor(this.#options.random() * list.length)] as Peer
+    if (peer !== except) return peer
+    return list.length > 1 ? list[(peer.slot + 1) % list.length] : undefined
+  }
+
+  all (): IterableIterator<Peer> {
+    return this.#peers.values()
+  }
+
+  /** A random usable peer of one bucket: random start, then the next usable one round the list. */
+  #pickFrom (bucket: StatusBucket, usable: (peer: Peer) => boolean): Peer | undefined {
+    const list = bucket.list
+    if (list.length === 0) return undefined
+    const start = Math.floor(this.#options.random() * list.length)
+    for (let i = 0; i < list.length; i++) {
+      const peer = list[(start + i) % list.length] as Peer
+      if (usable(peer)) return peer
+    }
+    return undefined
+  }
+
+  #evictOne (): boolean {
+    for (const status of EVICTABLE) {
+      const victim = this.#buckets[status].oldest()
+      if (victim !== undefined) {
+        this.#buckets[status].remove(victim)
+        this.#peers.delete(victim.key)
+        return true
+      }
+    }
+    return false
+  }
+
+  /** The one place a status changes; emits `updated` only on a real change. */
+  #transition (peer: Peer, to: PeerStatus): void {
+    const previous = peer.status
+    if (previous === to) return
+    this.#buckets[previous].remove(peer)
+    peer.status = to
+    peer.since = this.#options.now()
+    this.#buckets[to].add(peer)
+    this.#options.events.updated(peer, previous)
+  }
+}

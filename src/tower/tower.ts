@@ -1,0 +1,577 @@
+import { EventEmitter } from 'node:events'
+import { randomBytes } from 'node:crypto'
+import type { TLSSocket } from 'node:tls'
+import { debuglog } from 'node:util'
+import { ClosedError, InvalidAddressError, InvalidPayloadError, NotStartedError, QueueFullError } from '../errors.js'
+import { GoodbyeReason, RefusalReason, type Message } from '../gen/clacks/v1/frame.js'
+import type { TowerDescriptor } from '../gen/clacks/v1/tower.js'
+import { checkKeyPair, generateCertificate } from '../net/certs.js'
+import { InboundConnection, type AcceptorHost } from '../net/inbound.js'
+import { Link, type LinkHost, type ReturnReason } from '../net/link.js'
+import { TowerServer } from '../net/server.js'
+import { SessionTable } from '../net/sessions.js'
+import { addressProblem, isBindable, type TowerAddress } from './address.js'
+import { systemClock, type Clock } from './clock.js'
+import { MESSAGE_ID_BYTES, newMessageId, toPublicMessage, type ClacksMessage, type HeldMessage } from './message.js'
+import { Pacer, type PacerRates } from './pacer.js'
+import { PeerTable, type Peer, type PeerStatus, type PeerView } from './peer-table.js'
+import { MessageQueue } from './queue.js'
+import { maxFrameBytes, resolveOptions, type FilterResult, type MessageFilter, type TowerOptions } from './options.js'
+import { emptyCounters, type TowerStats } from './stats.js'
+
+const debug = debuglog('clacks')
+
+/** Room for a Message frame's fields besides the payload, for byte-rate pacing. */
+const MESSAGE_FRAME_OVERHEAD = 48
+
+export interface TowerEvents {
+  /** A message arrived from another tower and was queued. */
+  message: [message: ClacksMessage]
+  /** A message joined the queue: enqueued here or received. */
+  queued: [message: ClacksMessage]
+  /** A tower was added to the peer table. */
+  discovered: [tower: PeerView]
+  /** A tower's status changed. */
+  updated: [tower: PeerView & { previous: PeerStatus }]
+  /** A problem with the tower itself (not with a peer: peers failing is normal). */
+  error: [error: Error]
+}
+
+export interface PeekOptions {
+  /** Also list messages sent but not yet acknowledged (still this tower's). */
+  inFlight?: boolean
+}
+
+export interface CloseOptions {
+  /** Hand the queue and in-flight messages to peers first. @default true */
+  drain?: boolean
+}
+
+export interface CloseSummary {
+  /** Messages still held when the tower stopped: lost with it. Zero after a full drain. */
+  left: number
+}
+
+type TowerState = 'created' | 'starting' | 'running' | 'closing' | 'closed'
+
+/**
+ * A Clacks tower: holds messages in memory and keeps handing them to other
+ * towers over persistent TLS links, taking from them in turn.
+ *
+ * One message's way: enqueue() gives it an id and queues it; the pacer grants
+ * a send; the peer table picks a target; the target's link writes it and keeps
+ * custody until the target acknowledges; a refusal or a break returns it to
+ * the queue.
+ */
+export class Tower extends EventEmitter<TowerEvents> {
+  #state: TowerState = 'created'
+  #options: TowerOptions = resolveOptions()
+  #clock: Clock = systemClock
+  readonly #instanceId = randomBytes(MESSAGE_ID_BYTES)
+  #self: TowerAddress = { hostname: 'localhost', port: 0 }
+  #queue!: MessageQueue
+  #peers!: PeerTable
+  #pacer!: Pacer
+  #sessions!: SessionTable
+  #server: TowerServer | undefined
+  readonly #links = new Map<string, Link>()
+  readonly #inbound = new Set<InboundConnection>()
+  readonly #counters = emptyCounters()
+  #paused = false
+  #pumpScheduled = false
+  #maintenanceTimer: unknown
+  /** Payload bytes of the message being placed, for the usable-peer test. */
+  #placingBytes = 0
+  #drained: (() => void) | undefined
+
+  /**
+   * Starts the tower: checks the options, listens, and begins sending.
+   * Without key and cert a self-signed ECDSA certificate is generated.
+   */
+  async init (key?: string | Buffer, cert?: string | Buffer, options: Partial<TowerOptions> = {}): Promise<this> {
+    if (this.#state !== 'created') throw new ClosedError()
+    this.#options = resolveOptions(options)
+    const o = this.#options
+    if (key === undefined || cert === undefined) ({ key, cert } = await generateCertificate({ hostname: o.hostname }))
+    else checkKeyPair(key.toString(), cert.toString())
+    this.#state = 'starting'
+    this.#clock = o.clock ?? systemClock
+    this.#queue = new MessageQueue(o.maxQueueMessages, o.maxQueueBytes)
+    this.#pacer = new Pacer({ sendrate: o.sendrate, byterate: o.byterate, sendburst: o.sendburst, byteburst: o.byteburst }, this.#clock)
+    this.#sessions = new SessionTable(o.maxConnections * 4, o.maxInFlight)
+    this.#server = new TowerServer({ key, cert, bind: o.bind, port: o.port, handshakeTimeout: o.handshakeTimeout }, socket => this.#accept(socket))
+    const bind = o.bind ?? (isBindable(o.hostname) ? o.hostname : undefined)
+    try {
+      this.#self = { hostname: o.hostname, port: await this.#server.listen(bind, o.port) }
+      this.#acceptorHost = this.#makeAcceptorHost()
+    } catch (error) {
+      this.#state = 'closed'
+      throw error
+    }
+    this.#peers = new PeerTable({
+      self: this.#self,
+      maxPeers: o.maxPeers,
+      killtimeout: o.killtimeout,
+      random: o.random,
+      now: () => this.#clock.now(),
+      events: {
+        discovered: peer => {
+          if (this.listenerCount('discovered') > 0) this.emit('discovered', this.#view(peer))
+          this.#schedulePump()
+        },
+        updated: (peer, previous) => {
+          if (this.listenerCount('updated') > 0) this.emit('updated', { ...this.#view(peer), previous })
+        }
+      }
+    })
+    this.#linkHost = this.#makeLinkHost()
+    this.#state = 'running'
+    this.#scheduleMaintenance()
+    debug('tower %s:%d started, instance %s', this.#self.hostname, this.#self.port, this.#instanceId.toString('hex'))
+    return this
+  }
+
+  /** The port the tower listens on (the bound one when options.port was 0). */
+  get port (): number {
+    return this.#self.port
+  }
+
+  get hostname (): string {
+    return this.#self.hostname
+  }
+
+  /** This run's instance id (hex): new on every start. */
+  get instanceId (): string {
+    return this.#instanceId.toString('hex')
+  }
+
+  get options (): Readonly<TowerOptions> {
+    return this.#options
+  }
+
+  /** Queues a message for the network; returns its id (32 hex characters). */
+  enqueue (payload: Uint8Array | string): string {
+    this.#assertRunning()
+    if (typeof payload !== 'string' && !(payload instanceof Uint8Array)) throw new InvalidPayloadError('payload must be a Uint8Array or a string')
+    // A copy: the caller may reuse its buffer once enqueue() returns.
+    const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload)
+    if (bytes.length > this.#options.maxPayloadBytes) {
+      throw new InvalidPayloadError(`payload of ${bytes.length} bytes is over the ${this.#options.maxPayloadBytes}-byte limit`)
+    }
+    const message: HeldMessage = { id: newMessageId(), payload: bytes, hops: 0 }
+    if (!this.#queue.push(message)) {
+      this.#counters.queueFull++
+      throw new QueueFullError(`the queue is full (${this.#queue.length} messages, ${this.#queue.bytes} bytes)`)
+    }
+    this.#counters.enqueued++
+    if (this.listenerCount('queued') > 0) this.emit('queued', toPublicMessage(message))
+    this.#schedulePump()
+    return Buffer.from(message.id).toString('hex')
+  }
+
+  /** The messages this tower holds: its queue, and with `inFlight` also those sent but unacknowledged. */
+  peek (options: PeekOptions = {}): ClacksMessage[] {
+    this.#assertStarted()
+    const held = this.#queue.snapshot().map(message => toPublicMessage(message))
+    if (options.inFlight === true) {
+      for (const link of this.#links.values()) {
+        for (const message of link.heldMessages()) held.push(toPublicMessage(message))
+      }
+    }
+    return held
+  }
+
+  /** The towers this one knows, with their status. */
+  survey (): PeerView[] {
+    this.#assertStarted()
+    return Array.from(this.#peers.all(), peer => this.#view(peer))
+  }
+
+  /** Adds a tower to the peer table as "new". */
+  expand (hostname: string, port: number): void {
+    this.#assertStarted()
+    this.#checkAddress(hostname, port)
+    this.#peers.add({ hostname, port })
+  }
+
+  /** Tells a tower about this one and adds it; resolves once it has recorded us. */
+  async announce (hostname: string, port: number): Promise<void> {
+    this.#assertRunning()
+    this.#checkAddress(hostname, port)
+    const peer = this.#peers.add({ hostname, port }) ?? this.#peers.get(hostname, port)
+    if (peer === undefined) throw new InvalidAddressError(`cannot announce to ${hostname}:${port}: it is this tower, or the peer table is full`)
+    if (peer.status === 'ignored') throw new InvalidAddressError(`${hostname}:${port} is ignored`)
+    await this.#linkFor(peer).announce()
+  }
+
+  /** Refuses a tower from now on: nothing from it is taken, nothing is sent to it. */
+  ignore (hostname: string, port: number): void {
+    this.#assertStarted()
+    this.#checkAddress(hostname, port)
+    const peer = this.#peers.ignore({ hostname, port })
+    this.#links.get(peer.key)?.abandon()
+    this.#links.delete(peer.key)
+    for (const connection of this.#inbound) {
+      const dialer = connection.dialer
+      if (dialer !== undefined && this.#peers.get(dialer.hostname, dialer.port) === peer) connection.close(GoodbyeReason.GOODBYE_REASON_IGNORED)
+    }
+  }
+
+  onMessageReceived (callback: (message: ClacksMessage) => void): this { return this.on('message', callback) }
+  onMessageQueued (callback: (message: ClacksMessage) => void): this { return this.on('queued', callback) }
+  onTowerDiscovered (callback: (tower: PeerView) => void): this { return this.on('discovered', callback) }
+  onTowerUpdated (callback: (tower: PeerView & { previous: PeerStatus }) => void): this { return this.on('updated', callback) }
+
+  /** Stops sending new messages; receiving, and settling messages in doubt, go on. */
+  pause (): void {
+    this.#paused = true
+    this.#pacer?.cancel()
+  }
+
+  resume (): void {
+    this.#paused = false
+    this.#schedulePump()
+  }
+
+  /** Changes the send rates at once, without a restart. */
+  setRate (rates: Partial<PacerRates>): void {
+    this.#assertStarted()
+    this.#pacer.setRate(rates)
+    this.#schedulePump()
+  }
+
+  stats (): TowerStats {
+    this.#assertStarted()
+    let inFlight = 0
+    let inDoubt = 0
+    let outbound = 0
+    for (const link of this.#links.values()) {
+      inFlight += link.inFlightCount
+      if (link.inDoubt) inDoubt += link.inFlightCount
+      if (link.connected) outbound++
+    }
+    const peers = {} as Record<PeerStatus, number>
+    for (const status of ['new', 'alive', 'lost', 'dead', 'ignored'] as const) peers[status] = this.#peers.count(status)
+    return {
+      ...this.#counters,
+      queued: this.#queue.length,
+      queuedBytes: this.#queue.bytes,
+      inFlight,
+      inDoubt,
+      peers,
+      connections: { inbound: this.#inbound.size, outbound },
+      peerTableFull: this.#peers.refusedFull,
+      tlsFailures: this.#server?.tlsFailures ?? 0,
+      protocolErrors: this.#acceptorHost?.protocolErrors ?? 0,
+      sessions: this.#sessions.size
+    }
+  }
+
+  /**
+   * Shuts the tower down. With `drain` (the default) it first stops taking
+   * messages and hands everything it holds to peers, for up to drainTimeout.
+   */
+  async close (options: CloseOptions = {}): Promise<CloseSummary> {
+    if (this.#state === 'created' || this.#state === 'closed') {
+      this.#state = 'closed'
+      return { left: 0 }
+    }
+    if (this.#state === 'closing') throw new ClosedError()
+    this.#state = 'closing'
+    const closingServer = this.#server?.close()
+    for (const connection of this.#inbound) connection.close(GoodbyeReason.GOODBYE_REASON_SHUTTING_DOWN)
+    if (options.drain !== false) await this.#drain()
+    this.#clock.clearTimeout(this.#maintenanceTimer)
+    this.#pacer.cancel()
+    let left = this.#queue.length
+    for (const link of this.#links.values()) {
+      left += link.inFlightCount
+      if (link.inFlightCount === 0) link.goodbye(GoodbyeReason.GOODBYE_REASON_SHUTTING_DOWN)
+      else link.abandon()
+    }
+    this.#links.clear()
+    await closingServer
+    this.#state = 'closed'
+    if (left > 0) debug('closed with %d messages left', left)
+    return { left }
+  }
+
+  // --- sending ---
+
+  #schedulePump (): void {
+    if (this.#pumpScheduled) return
+    this.#pumpScheduled = true
+    setImmediate(this.#pump)
+  }
+
+  /** Places queued messages while the pacer, a usable peer and its link allow. */
+  readonly #pump = (): void => {
+    this.#pumpScheduled = false
+    const draining = this.#state === 'closing'
+    if ((this.#paused && !draining) || (this.#state !== 'running' && !draining)) return
+    for (let head = this.#queue.peekHead(); head !== undefined; head = this.#queue.peekHead()) {
+      this.#placingBytes = head.payload.length
+      const peer = this.#peers.pick(this.#usable)
+      if (peer === undefined) return
+      const frameBytes = head.payload.length + MESSAGE_FRAME_OVERHEAD
+      if (!this.#pacer.tryTake(frameBytes)) {
+        this.#pacer.wakeWhenReady(frameBytes, this.#pump)
+        return
+      }
+      this.#queue.shift()
+      const outgoing = this.#filter(this.#options.outboundFilter, head)
+      if (outgoing === undefined) {
+        this.#counters.filteredOut++
+        continue
+      }
+      this.#counters.sent++
+      this.#counters.bytesSent += outgoing.payload.length
+      this.#linkFor(peer).send(outgoing)
+    }
+  }
+
+  readonly #usable = (peer: Peer): boolean => {
+    const link = this.#links.get(peer.key)
+    if (link !== undefined && link.connected) return link.canTake(this.#placingBytes)
+    if (this.#connectionCount() >= this.#options.maxConnections) return false
+    return link === undefined || link.canTake(this.#placingBytes)
+  }
+
+  #linkFor (peer: Peer): Link {
+    let link = this.#links.get(peer.key)
+    if (link === undefined || link.state === 'closed') {
+      link = new Link(peer, this.#linkHost)
+      this.#links.set(peer.key, link)
+    }
+    return link
+  }
+
+  #linkHost!: LinkHost
+
+  #makeLinkHost (): LinkHost {
+    const o = this.#options
+    return {
+    instanceId: this.#instanceId,
+    self: this.#self,
+    settings: { ...o, maxFrameBytes: maxFrameBytes(o) },
+    clock: this.#clock,
+    random: o.random,
+    delivered: (link, messages) => {
+      this.#counters.acked += messages.length
+      this.#peers.markSuccess(link.peer)
+      this.#checkDrained()
+    },
+    returned: (link, messages, reason, refusal) => this.#returned(link, messages, reason, refusal),
+    succeeded: link => this.#peers.markSuccess(link.peer),
+    failed: (link, error) => {
+      debug('link to %s failed: %s', link.peer.key, error.message)
+      this.#peers.markFailure(link.peer)
+      this.#schedulePump()
+    },
+    ready: () => this.#schedulePump(),
+    friendFor: (link): TowerDescriptor | undefined => this.#peers.randomAlive(link.peer),
+    announced: (link, tower) => {
+      this.#peers.markSuccess(link.peer)
+      this.#peers.add(tower)
+    }
+    }
+  }
+
+  #returned (link: Link, messages: readonly HeldMessage[], reason: ReturnReason, refusal?: RefusalReason): void {
+    this.#counters.returned += messages.length
+    if (reason === 'refused') {
+      this.#counters.refused += messages.length
+      if (refusal === RefusalReason.REFUSAL_REASON_IGNORED) this.#peers.markFailure(link.peer)
+    }
+    this.#queue.returnToFront(messages)
+    this.#schedulePump()
+    this.#checkDrained()
+  }
+
+  // --- receiving ---
+
+  #accept (socket: TLSSocket): void {
+    if (this.#acceptorHost === undefined) {
+      // Listening, but the port is not known to us yet: nobody should know it either.
+      socket.destroy()
+      return
+    }
+    const connection = new InboundConnection(socket, this.#acceptorHost)
+    if (this.#state !== 'running') {
+      connection.refuse(GoodbyeReason.GOODBYE_REASON_SHUTTING_DOWN, 'this tower is closing')
+      return
+    }
+    if (this.#connectionCount() >= this.#options.maxConnections) {
+      this.#counters.connectionsRefused++
+      connection.refuse(GoodbyeReason.GOODBYE_REASON_TOO_MANY_CONNECTIONS, `at most ${this.#options.maxConnections} connections`)
+      return
+    }
+    this.#inbound.add(connection)
+  }
+
+  #acceptorHost!: AcceptorHost
+
+  #makeAcceptorHost (): AcceptorHost {
+    return {
+    instanceId: this.#instanceId,
+    self: this.#self,
+    maxInFlight: this.#options.maxInFlight,
+    maxFrameBytes: maxFrameBytes(this.#options),
+    sessions: this.#sessions,
+    protocolErrors: 0,
+    now: () => this.#clock.now(),
+    admit: dialer => {
+      if (this.#peers.isIgnored(dialer.hostname, dialer.port)) {
+        this.#counters.ignoredRefused++
+        return false
+      }
+      this.#reinstate(this.#peers.add(dialer))
+      return true
+    },
+    take: (message, from) => this.#take(message, from),
+    announced: tower => this.#reinstate(this.#peers.add(tower)),
+    released: connection => { this.#inbound.delete(connection) }
+    }
+  }
+
+  /** Success as recipient: a lost or dead tower that reached us is alive again. */
+  #reinstate (peer: Peer | undefined): void {
+    if (peer !== undefined && (peer.status === 'lost' || peer.status === 'dead')) this.#peers.markSuccess(peer)
+  }
+
+  #take (message: Message, from: TowerAddress): RefusalReason | undefined {
+    if (message.id.length !== MESSAGE_ID_BYTES) return this.#refuse(RefusalReason.REFUSAL_REASON_MALFORMED)
+    const friend = message.friend
+    if (friend !== undefined && addressProblem(friend.hostname, friend.port) !== undefined) return this.#refuse(RefusalReason.REFUSAL_REASON_MALFORMED)
+    if (message.payload.length > this.#options.maxPayloadBytes) return this.#refuse(RefusalReason.REFUSAL_REASON_TOO_LARGE)
+    if (this.#state !== 'running') return this.#refuse(RefusalReason.REFUSAL_REASON_SHUTTING_DOWN)
+    if (!this.#queue.fits(message.payload.length)) {
+      this.#counters.queueFull++
+      return this.#refuse(RefusalReason.REFUSAL_REASON_QUEUE_FULL)
+    }
+    if (friend !== undefined && !this.#peers.isSelf(friend.hostname, friend.port)) this.#peers.add({ hostname: friend.hostname, port: friend.port })
+    const sender = this.#peers.get(from.hostname, from.port)
+    this.#reinstate(sender)
+    this.#counters.received++
+    this.#counters.bytesReceived += message.payload.length
+    const held = this.#filter(this.#options.inboundFilter, { id: message.id, payload: message.payload, hops: message.hops + 1 }, from)
+    if (held === undefined) {
+      this.#counters.filteredIn++
+      return undefined
+    }
+    this.#queue.push(held)
+    if (this.listenerCount('message') > 0 || this.listenerCount('queued') > 0) {
+      const view = toPublicMessage(held, from)
+      this.emit('message', view)
+      this.emit('queued', view)
+    }
+    this.#schedulePump()
+    return undefined
+  }
+
+  #refuse (reason: RefusalReason): RefusalReason {
+    this.#counters.refusedInbound++
+    return reason
+  }
+
+  /** Runs a filter: the message, possibly with a new payload, or undefined when dropped. */
+  #filter (filter: MessageFilter | undefined, message: HeldMessage, from?: TowerAddress): HeldMessage | undefined {
+    if (filter === undefined) return message
+    let result: FilterResult
+    try {
+      result = filter(toPublicMessage(message, from))
+    } catch (error) {
+      // A throwing filter must not lose the message: keep it as it was.
+      this.emit('error', error as Error)
+      return message
+    }
+    if (result === false) return undefined
+    if (typeof result === 'string') message.payload = Buffer.from(result, 'utf8')
+    else if (result instanceof Uint8Array) message.payload = Buffer.from(result)
+    return message
+  }
+
+  // --- upkeep ---
+
+  #scheduleMaintenance (): void {
+    const o = this.#options
+    const every = Math.max(20, Math.min(1000, o.ackTimeout / 4, o.killtimeout / 4, o.handshakeTimeout / 4))
+    this.#maintenanceTimer = this.#clock.setTimeout(() => {
+      this.#maintain()
+      if (this.#state === 'running' || this.#state === 'closing') this.#scheduleMaintenance()
+    }, every)
+  }
+
+  /** The periodic check: lost towers past killtimeout die, links and connections time out. */
+  #maintain (): void {
+    const now = this.#clock.now()
+    for (const peer of this.#peers.sweep()) {
+      // A dead tower's in-doubt messages come back: if it still held them, they are now twice in the network.
+      const link = this.#links.get(peer.key)
+      if (link?.inDoubt === true) link.abandon()
+    }
+    for (const link of this.#links.values()) link.checkTimers(now)
+    const o = this.#options
+    for (const connection of this.#inbound) {
+      const quiet = now - connection.lastActive
+      if (connection.state === 'awaiting-hello' && quiet > o.handshakeTimeout) {
+        this.#counters.handshakeTimeouts++
+        connection.refuse(GoodbyeReason.GOODBYE_REASON_HANDSHAKE_TIMEOUT, `no hello within ${o.handshakeTimeout} ms`)
+      } else if (connection.state === 'open' && quiet > 2 * o.idleTimeout) {
+        connection.close(GoodbyeReason.GOODBYE_REASON_IDLE)
+      }
+    }
+    this.#schedulePump()
+  }
+
+  /** Resolves when nothing is queued or in flight, or after drainTimeout. */
+  #drain (): Promise<void> {
+    return new Promise(resolve => {
+      const timer = this.#clock.setTimeout(() => finish(), this.#options.drainTimeout)
+      const finish = (): void => {
+        this.#clock.clearTimeout(timer)
+        this.#drained = undefined
+        resolve()
+      }
+      this.#drained = finish
+      this.#checkDrained()
+      this.#schedulePump()
+    })
+  }
+
+  #checkDrained (): void {
+    if (this.#drained === undefined || this.#queue.length > 0) return
+    for (const link of this.#links.values()) if (link.inFlightCount > 0) return
+    this.#drained()
+  }
+
+  #connectionCount (): number {
+    let count = this.#inbound.size
+    for (const link of this.#links.values()) if (link.connected) count++
+    return count
+  }
+
+  #view (peer: Peer): PeerView {
+    const toEpoch = Date.now() - this.#clock.now()
+    return { hostname: peer.hostname, port: peer.port, status: peer.status, since: Math.round(toEpoch + peer.since), discovered: Math.round(toEpoch + peer.discovered) }
+  }
+
+  #checkAddress (hostname: string, port: number): void {
+    const problem = addressProblem(hostname, port)
+    if (problem !== undefined) throw new InvalidAddressError(problem)
+  }
+
+  #assertStarted (): void {
+    if (this.#state === 'created') throw new NotStartedError()
+  }
+
+  #assertRunning (): void {
+    this.#assertStarted()
+    if (this.#state !== 'running') throw new ClosedError()
+  }
+}
+
+/** A new, unstarted tower: `await createTower().init(key, cert, options)`. */
+export function createTower (): Tower {
+  return new Tower()
+}
