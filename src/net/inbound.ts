@@ -123,6 +123,10 @@ export class InboundConnection implements FrameHandler {
     if (problem !== undefined || hello.instanceId.length !== MESSAGE_ID_BYTES) {
       return this.#protocolError(problem ?? 'instance id must be 16 bytes')
     }
+    if (Buffer.from(this.#host.instanceId).equals(hello.instanceId)) {
+      // Our own address under another name (localhost for 127.0.0.1, say).
+      return this.#protocolError('a tower cannot connect to itself')
+    }
     const dialer = { hostname: (tower as TowerAddress).hostname, port: (tower as TowerAddress).port }
     if (!this.#host.admit(dialer)) {
       return this.refuse(GoodbyeReason.GOODBYE_REASON_IGNORED, 'this tower ignores yours')
