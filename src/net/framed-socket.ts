@@ -17,6 +17,14 @@ export interface FrameHandler {
 }
 
 /**
+ * Bytes a link may leave in the socket's write buffer before it stops taking
+ * messages. Node's own mark (16 KiB) is less than one large frame, which
+ * would stall a busy link on every write; 1 MiB keeps the pipe full and
+ * still bounds memory per connection.
+ */
+export const WRITE_BUFFER_LIMIT = 1024 * 1024
+
+/**
  * A TLS socket speaking delimited frames. Frames written in one turn of the
  * event loop leave in one socket write; a full socket buffer is reported
  * (`writable` false, then `drained()`), never hidden.
@@ -29,8 +37,6 @@ export class FramedSocket {
   #flushScheduled = false
   #ended = false
   #closedReported = false
-  /** False while the socket's write buffer is over its high-water mark. */
-  writable = true
   bytesWritten = 0
 
   constructor (socket: TLSSocket, maxFrameBytes: number, handler: FrameHandler) {
@@ -38,13 +44,15 @@ export class FramedSocket {
     this.#handler = handler
     this.#decoder = new FrameDecoder({ maxFrameBytes })
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
-    socket.on('drain', () => {
-      this.writable = true
-      this.#handler.drained()
-    })
+    socket.on('drain', () => this.#handler.drained())
     socket.on('error', error => this.#reportClosed(new ConnectionError(`connection failed: ${error.message}`, { cause: error })))
     socket.on('close', () => this.#reportClosed(this.#ended ? undefined : new ConnectionError('connection closed by the other side')))
     socket.setNoDelay(true)
+  }
+
+  /** False while the socket's write buffer holds WRITE_BUFFER_LIMIT or more; `drained()` follows. */
+  get writable (): boolean {
+    return this.#socket.writableLength < WRITE_BUFFER_LIMIT
   }
 
   get remoteAddress (): string | undefined {
@@ -71,7 +79,7 @@ export class FramedSocket {
     if (this.#batch.count === 0 || !this.isOpen) return
     const bytes = this.#batch.finish()
     this.bytesWritten += bytes.length
-    if (!this.#socket.write(bytes)) this.writable = false
+    this.#socket.write(bytes)
   }
 
   /** Sends a Goodbye after anything queued, then ends the stream. */
