@@ -1,3 +1,4 @@
+import { BinaryReader } from '@bufbuild/protobuf/wire'
 import { BufferList } from 'bl'
 import { Frame } from '../gen/clacks/v1/frame.js'
 import { FrameTooLargeError, MalformedFrameError, VarintTooLongError } from '../errors.js'
@@ -100,11 +101,14 @@ export class FrameDecoder {
 /** Decodes one frame body (no length prefix); raises MalformedFrameError for anything but a valid Frame. */
 export function decodeFrameBody (body: Uint8Array): Frame {
   let frame: Frame
+  const reader = new BinaryReader(body)
   try {
-    frame = Frame.decode(body)
+    frame = Frame.decode(reader)
   } catch (cause) {
     throw new MalformedFrameError(`frame does not decode: ${(cause as Error).message}`, { cause })
   }
+  // The generated decoder stops quietly at a zero or end-group tag; whatever follows is not a Frame.
+  if (reader.pos !== body.length) throw new MalformedFrameError(`frame has ${body.length - reader.pos} bytes after a zero or end-group tag`)
   if (frame.kind === undefined) throw new MalformedFrameError('frame has no kind this protocol version knows')
   return frame
 }

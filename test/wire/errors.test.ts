@@ -179,17 +179,20 @@ t.test('an error stops the frames after it, even those already buffered', async 
   t.equal(readError(decoder), error, 'the ack behind it is never returned')
 })
 
-t.test('a zero tag or a stray end-group tag is malformed', {
-  todo: 'known bug: the generated decoder stops a message at tag 0 or wire type 4 (as if ending a group) and ' +
-    'returns what it has, so the bytes after it are skipped unchecked; protobufjs and protoc reject them'
-}, async t => {
+t.test('a zero tag or a stray end-group tag ending a Frame early is malformed', async t => {
   const ackBody = encodeFrame(ackFrame(7)).subarray(1)
   const cases: Array<[string, Uint8Array]> = [
     ['tag 0 after a whole Frame, then junk', concatBytes([ackBody, Uint8Array.of(0x00, 0xff, 0xff, 0xff)])],
-    ['end-group tag (field 1, wire type 4) after a whole Frame', concatBytes([ackBody, Uint8Array.of(0x0c, 0xff)])],
-    ['tag 0 inside a Message', Uint8Array.of(0x1a, 0x03, 0x08, 0x01, 0x00)]
+    ['end-group tag (field 1, wire type 4) after a whole Frame', concatBytes([ackBody, Uint8Array.of(0x0c, 0xff)])]
   ]
   for (const [name, body] of cases) {
     t.throws(() => decodeFrameBody(body), { code: 'CLACKS_ERR_MALFORMED_FRAME' }, name)
   }
+})
+
+t.test('a zero tag inside a nested message is malformed', {
+  todo: 'the generated decoder ends a nested message at tag 0 and returns what it read; only the outer Frame ' +
+    'is checked to be consumed whole (protobufjs and protoc reject this)'
+}, async t => {
+  t.throws(() => decodeFrameBody(Uint8Array.of(0x1a, 0x03, 0x08, 0x01, 0x00)), { code: 'CLACKS_ERR_MALFORMED_FRAME' })
 })
