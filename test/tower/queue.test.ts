@@ -1,0 +1,136 @@
+import t from 'tap'
+import type { HeldMessage } from '../../src/tower/message.js'
+import { MessageQueue } from '../../src/tower/queue.js'
+
+let counter = 0
+function msg (bytes: number, label = `m${counter++}`): HeldMessage & { label: string } {
+  const id = Buffer.alloc(16)
+  id.write(label.slice(0, 16))
+  return { id, payload: Buffer.alloc(bytes, 0x61), hops: 0, label }
+}
+const labels = (messages: readonly HeldMessage[]): string[] => messages.map(m => (m as HeldMessage & { label: string }).label)
+
+t.test('first in, first out', async t => {
+  const q = new MessageQueue(100, 1_000_000)
+  t.equal(q.length, 0)
+  t.equal(q.shift(), undefined, 'an empty queue shifts nothing')
+  t.equal(q.peekHead(), undefined)
+  const all = ['a', 'b', 'c', 'd'].map(label => msg(10, label))
+  for (const m of all) t.ok(q.push(m))
+  t.equal(q.length, 4)
+  t.equal(q.bytes, 40)
+  t.equal(q.peekHead(), all[0], 'peekHead shows the oldest')
+  t.equal(q.length, 4, 'peekHead takes nothing')
+  t.same(labels(q.snapshot()), ['a', 'b', 'c', 'd'], 'snapshot in order')
+  t.equal(q.shift(), all[0])
+  t.equal(q.shift(), all[1])
+  q.push(msg(5, 'e'))
+  t.same(labels(q.snapshot()), ['c', 'd', 'e'])
+  t.equal(q.bytes, 25, 'bytes follow shifts and pushes')
+  t.same(labels(q.takeAll()), ['c', 'd', 'e'], 'takeAll in order')
+  t.equal(q.length, 0)
+  t.equal(q.bytes, 0)
+  t.equal(q.shift(), undefined)
+})
+
+t.test('FIFO holds across compaction of a long queue', async t => {
+  const q = new MessageQueue(1_000_000, 1_000_000_000)
+  const n = 10_000
+  for (let i = 0; i < n; i++) q.push(msg(1, `x${i}`))
+  let expected = 0
+  let ok = true
+  // Interleave shifts and pushes so the internal head moves past the compaction point many times.
+  for (let round = 0; round < 3 * n; round++) {
+    const m = q.shift()
+    if (m === undefined || labels([m])[0] !== `x${expected}`) {
+      ok = false
+      t.fail(`shift ${round}: got ${m === undefined ? 'nothing' : labels([m])[0]}, expected x${expected}`)
+      break
+    }
+    expected++
+    if (round % 2 === 0) q.push(msg(1, `x${n + Math.floor(round / 2)}`))
+    if (q.length === 0) break
+  }
+  t.ok(ok, `order kept over ${expected} shifts`)
+  t.equal(q.bytes, q.length, 'byte count matches what is left')
+})
+
+t.test('the message limit', async t => {
+  const q = new MessageQueue(3, 1_000_000)
+  t.ok(q.push(msg(1)))
+  t.ok(q.push(msg(1)))
+  t.ok(q.fits(1))
+  t.ok(q.push(msg(1)))
+  t.notOk(q.fits(0), 'a full queue fits not even an empty message')
+  const before = q.snapshot()
+  t.notOk(q.push(msg(0, 'extra')), 'the fourth message is refused')
+  t.equal(q.length, 3, 'nothing was added')
+  t.same(q.snapshot(), before)
+  q.shift()
+  t.ok(q.push(msg(1)), 'room again after a shift')
+})
+
+t.test('the byte limit', async t => {
+  const q = new MessageQueue(100, 100)
+  t.ok(q.push(msg(60)))
+  t.ok(q.fits(40), 'exactly up to the limit fits')
+  t.notOk(q.fits(41))
+  t.notOk(q.push(msg(41, 'big')), 'one byte over is refused')
+  t.equal(q.bytes, 60, 'a refused message adds no bytes')
+  t.ok(q.push(msg(40)))
+  t.equal(q.bytes, 100)
+  t.notOk(q.push(msg(1)), 'full in bytes')
+  t.ok(q.push(msg(0)), 'an empty payload still fits when bytes are full but messages are not')
+  t.equal(q.length, 3)
+  const big = new MessageQueue(100, 100)
+  t.notOk(big.push(msg(101)), 'a single message over the byte limit never fits, even in an empty queue')
+  t.equal(big.length, 0)
+})
+
+t.test('returnToFront puts returned messages first, in their order', async t => {
+  const q = new MessageQueue(100, 10_000)
+  for (const label of ['a', 'b', 'c', 'd', 'e']) q.push(msg(10, label))
+  const sent = [q.shift(), q.shift(), q.shift()] as HeldMessage[]
+  t.same(labels(sent), ['a', 'b', 'c'])
+  q.push(msg(10, 'f'))
+  // b and c come back (say a was acknowledged): they were queued before d, e, f.
+  q.returnToFront([sent[1] as HeldMessage, sent[2] as HeldMessage])
+  t.same(labels(q.snapshot()), ['b', 'c', 'd', 'e', 'f'], 'returned first, in their order, then the rest')
+  t.equal(q.bytes, 50, 'their bytes are counted again')
+  q.returnToFront([])
+  t.same(labels(q.snapshot()), ['b', 'c', 'd', 'e', 'f'], 'returning nothing changes nothing')
+  t.same(labels([q.shift() as HeldMessage, q.shift() as HeldMessage]), ['b', 'c'])
+})
+
+t.test('returnToFront ignores the limits: returned messages are never dropped', async t => {
+  const q = new MessageQueue(2, 20)
+  q.push(msg(10, 'a'))
+  q.push(msg(10, 'b'))
+  const a = q.shift() as HeldMessage
+  q.push(msg(10, 'c'))
+  t.notOk(q.fits(0), 'full again')
+  q.returnToFront([a])
+  t.equal(q.length, 3, 'the returned message is back although the queue was full')
+  t.equal(q.bytes, 30)
+  t.same(labels(q.snapshot()), ['a', 'b', 'c'])
+  t.notOk(q.push(msg(0, 'd')), 'and new messages are refused while over the limit')
+  q.shift()
+  t.notOk(q.fits(0), 'still at the limit after one shift')
+  q.shift()
+  t.ok(q.fits(10), 'below the limit again')
+})
+
+t.test('returnToFront after many shifts keeps everything', async t => {
+  const q = new MessageQueue(100_000, 100_000_000)
+  for (let i = 0; i < 3000; i++) q.push(msg(1, `y${i}`))
+  const taken: HeldMessage[] = []
+  for (let i = 0; i < 2000; i++) taken.push(q.shift() as HeldMessage)
+  q.returnToFront(taken.slice(1500))
+  const all = labels(q.snapshot())
+  t.equal(all.length, 1500)
+  t.equal(all[0], 'y1500')
+  t.equal(all[499], 'y1999')
+  t.equal(all[500], 'y2000')
+  t.equal(all[1499], 'y2999')
+  t.equal(q.bytes, 1500)
+})
