@@ -125,7 +125,7 @@ export class Pacer {
 
   /**
    * @param rates the limits; both buckets start full.
-   * @param clock time and timers; tests pass a {@link FakeClock}.
+   * @param clock time and timers; tests pass a `FakeClock` (from `./clock.js`).
    * @throws {InvalidOptionError} when a rate is negative, NaN or not a number, or a burst is below 1
    *   or infinite while its rate is limited.
    */
