@@ -1,0 +1,51 @@
+import { deepStrictEqual } from 'node:assert/strict'
+import fc from 'fast-check'
+import t from 'tap'
+import { Frame } from '../../src/gen/clacks/v1/frame.js'
+import { decodeMessageFrame } from '../../src/wire/message-fast-path.js'
+import { frameArb } from './fixtures/arbitraries.js'
+
+/** What the generated decoder makes of a body, or 'error' when it refuses it. */
+function generated (body: Uint8Array): Frame | 'error' {
+  try {
+    return Frame.decode(body)
+  } catch {
+    return 'error'
+  }
+}
+
+const messageArb = frameArb.filter(frame => frame.kind?.$case === 'message')
+
+// Damage a valid body: flip, insert or delete bytes, or truncate it.
+const mutationArb = fc.array(fc.tuple(fc.constantFrom('flip', 'insert', 'delete', 'truncate'), fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 })
+
+function mutate (body: Uint8Array, mutations: Array<[string, number, number]>): Uint8Array {
+  let bytes = Array.from(body)
+  for (const [how, at, value] of mutations) {
+    const i = bytes.length === 0 ? 0 : at % bytes.length
+    if (how === 'flip') bytes[i] = value
+    else if (how === 'insert') bytes.splice(i, 0, value)
+    else if (how === 'delete') bytes.splice(i, 1)
+    else bytes = bytes.slice(0, i)
+  }
+  return Uint8Array.from(bytes)
+}
+
+t.test('the fast Message decoder takes every Message frame our encoder writes', async t => {
+  fc.assert(fc.property(messageArb, frame => {
+    deepStrictEqual(decodeMessageFrame(Frame.encode(frame).finish()), frame)
+  }), { numRuns: 300 })
+  t.pass('300 runs')
+})
+
+t.test('wherever the fast decoder accepts damaged bytes, it agrees with the generated decoder', async t => {
+  let accepted = 0
+  fc.assert(fc.property(messageArb, mutationArb, (frame, mutations) => {
+    const body = mutate(Frame.encode(frame).finish(), mutations)
+    const fast = decodeMessageFrame(body)
+    if (fast === undefined) return
+    accepted++
+    deepStrictEqual(fast, generated(body))
+  }), { numRuns: 3000 })
+  t.ok(accepted > 20, `the fast path took ${accepted} damaged bodies and agreed on each`)
+})
