@@ -137,35 +137,15 @@ export function checkKeyPair (key: string, cert: string): void {
 let x509Module: typeof X509 | undefined
 
 /**
- * Loads @peculiar/x509 on first use, without leaving anything global behind.
- *
- * @peculiar/x509 registers its algorithms with tsyringe, and tsyringe refuses
- * to load unless `Reflect.getMetadata` exists (the `reflect-metadata`
- * polyfill, which Clacks does not depend on). Its decorators only ask
- * `Reflect.getMetadata('design:paramtypes', …)` and `Reflect.getOwnMetadata`
- * while the module is evaluated (@peculiar/x509 emits no metadata and uses no
- * `@inject`, so "no metadata" is the true answer), and never afterwards. So,
- * when no polyfill is present, two stubs answering "no metadata" are put on
- * `Reflect` for the duration of one synchronous `require` and removed right
- * after: no other code can run in between, and an application that loads a
- * real polyfill later is unaffected. When a polyfill is already loaded it is
- * used as is.
+ * Loads @peculiar/x509 on first use. It needs the `reflect-metadata`
+ * polyfill (its dependency tsyringe reads decorator metadata when loaded), so
+ * that is loaded first; towers given a certificate never load either.
  */
 function loadX509 (): typeof X509 {
   if (x509Module !== undefined) return x509Module
   const require = createRequire(import.meta.url)
-  const reflect = Reflect as unknown as Record<string, unknown>
-  const stubbed = typeof reflect.getMetadata === 'function'
-    ? []
-    : ['getMetadata', 'getOwnMetadata'].filter(name => !(name in reflect))
-  for (const name of stubbed) {
-    Object.defineProperty(reflect, name, { configurable: true, writable: true, value: () => undefined })
-  }
-  try {
-    x509Module = require('@peculiar/x509') as typeof X509
-  } finally {
-    for (const name of stubbed) Reflect.deleteProperty(reflect, name)
-  }
+  require('reflect-metadata')
+  x509Module = require('@peculiar/x509') as typeof X509
   return x509Module
 }
 

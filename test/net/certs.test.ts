@@ -109,13 +109,6 @@ t.test('invalid options are refused with a typed error', async t => {
   }
 })
 
-t.test('loading @peculiar/x509 leaves no Reflect metadata stubs behind', async t => {
-  await generateCertificate()
-  const reflect = Reflect as unknown as Record<string, unknown>
-  t.equal(reflect.getMetadata, undefined)
-  t.equal(reflect.getOwnMetadata, undefined)
-})
-
 t.test('checkKeyPair', async t => {
   const a = await generateCertificate()
   const b = await generateCertificate()
