@@ -82,6 +82,8 @@ export class Link {
   /** The acceptor's instance id in the current or last session. */
   #remoteInstance: Uint8Array = Buffer.alloc(0)
   #nextSeq = 1
+  /** The highest seq acknowledged in this session: acks never go back. */
+  #lastAck = 0
   #window: number
   #inFlight: InFlight[] = []
   #inFlightBytes = 0
@@ -309,6 +311,7 @@ export class Link {
     const sameAcceptor = Buffer.from(welcome.instanceId).equals(this.#remoteInstance)
     this.#remoteInstance = Buffer.from(welcome.instanceId)
     this.#nextSeq = welcome.settledThrough + 1
+    this.#lastAck = welcome.settledThrough
     if (this.#inFlight.length === 0) return
     const delivered: HeldMessage[] = []
     const notReceived: HeldMessage[] = []
@@ -334,6 +337,10 @@ export class Link {
   }
 
   #ack (seq: number): void {
+    if (seq < this.#lastAck || seq >= this.#nextSeq) {
+      return this.#protocolError(`ack ${seq} is outside ${this.#lastAck}..${this.#nextSeq - 1}`)
+    }
+    this.#lastAck = seq
     let settled = 0
     while (settled < this.#inFlight.length && (this.#inFlight[settled] as InFlight).seq <= seq) settled++
     if (settled === 0) return
@@ -346,7 +353,7 @@ export class Link {
 
   #refusal (refusal: Refusal): void {
     const index = this.#inFlight.findIndex(entry => entry.seq === refusal.seq)
-    if (index === -1) return
+    if (index === -1) return this.#protocolError(`refusal of seq ${refusal.seq}, which is not in flight`)
     const [entry] = this.#inFlight.splice(index, 1) as [InFlight]
     this.#inFlightBytes -= entry.message.payload.length
     if (refusal.reason === RefusalReason.REFUSAL_REASON_QUEUE_FULL || refusal.reason === RefusalReason.REFUSAL_REASON_SHUTTING_DOWN) {

@@ -36,8 +36,9 @@ export enum RefusalReason {
   /** REFUSAL_REASON_TOO_LARGE - The payload is larger than the acceptor takes. */
   REFUSAL_REASON_TOO_LARGE = 3,
   /**
-   * REFUSAL_REASON_MALFORMED - A field is invalid: an id not 16 bytes long, a friend with a bad hostname
-   * or port, a sequence number out of order.
+   * REFUSAL_REASON_MALFORMED - A field is invalid: an id not 16 bytes long, or a friend with a bad
+   * hostname or port. (A sequence number out of order is not refused: it
+   * breaks the session, and the acceptor ends it with GOODBYE_REASON_PROTOCOL_ERROR.)
    */
   REFUSAL_REASON_MALFORMED = 4,
   /** REFUSAL_REASON_SHUTTING_DOWN - The acceptor is shutting down and draining its queue. */
