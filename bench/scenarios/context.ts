@@ -1,0 +1,226 @@
+/**
+ * What every scenario shares: the mode's durations, the certificate, the
+ * result rows, progress on stderr, and the pool of Clacks worker processes.
+ */
+import os from 'node:os'
+import { merge, summarize, type LatencySummary } from '../lib/histogram.js'
+import { median } from '../lib/format.js'
+import { Worker } from '../lib/ipc.js'
+import type { WindowOptions, WindowResult } from '../lib/window.js'
+
+export const PAYLOADS = [64, 1024, 16 * 1024, 64 * 1024]
+export const TOWER_COUNTS = [2, 4, 8]
+export const LOADS = [0.1, 0.5, 0.9]
+
+export type Scenario =
+  | 'throughput' | 'latency' | 'pacer' | 'pacer-e2e' | 'scale-peers'
+  | 'baseline-raw-tls' | 'baseline-prototype' | 'baseline-raw-tls-latency'
+
+/** One line of results: a scenario, a system, a payload size. */
+export interface Row {
+  scenario: Scenario
+  system: 'clacks' | 'raw-tls' | 'prototype'
+  /** Payload bytes per message. */
+  payload: number
+  towers: number
+  processes: number
+  /** Messages received per second, all towers together: the median over the window's intervals. */
+  hopsPerSec: number | null
+  /** Payload megabytes (10^6 B) received per second, median. */
+  MBps: number | null
+  p50us: number | null
+  p90us: number | null
+  p99us: number | null
+  maxus: number | null
+  /** Clacks ÷ raw TLS of the figure in `ratioOf`, same payload (and same rate for latency). */
+  ratioToRawTls: number | null
+  /** Clacks ÷ prototype of the figure in `ratioOf`, same payload. */
+  ratioToPrototype: number | null
+  /** Which figure the ratios compare: throughput rows hopsPerSec (below 1 = slower), latency rows p50us (above 1 = slower). */
+  ratioOf?: 'hopsPerSec' | 'p50us'
+  /** hops/s of each interval: its min and max and how many there were. */
+  spread?: { min: number, max: number, samples: number }
+  /** CPU of each worker process over the window, % of one core. */
+  cpuPct?: number[]
+  /** The worst event-loop delay among the worker processes over the window, ms (p99 and max). */
+  loopDelayMs?: { p99: number, max: number }
+  /** Latency rows: the fraction of the 2-tower throughput offered, and the rate that is. */
+  load?: number
+  targetHopsPerSec?: number
+  /** Percentile → µs, for the latency chart. */
+  distribution?: Array<[number, number]>
+  /** Latency rows: the baselines' figures the ratios were taken from. */
+  baselineLatency?: { rawTls?: Pick<LatencySummary, 'p50us' | 'p90us' | 'p99us' | 'maxus'>, prototype?: Pick<LatencySummary, 'p50us' | 'p90us' | 'p99us' | 'maxus'> }
+  /** pacer-e2e rows. */
+  configured?: number
+  achieved?: number
+  unit?: 'msg/s' | 'B/s'
+  errorPct?: number
+  /** scale-peers rows. */
+  knownPeers?: number
+  settleMs?: number
+  settled?: boolean
+  /** Sums of the towers' counters at the end of the window. */
+  totals?: Record<string, number>
+  /** Anything worth knowing to read the row. */
+  note?: string
+  /** The run failed; the figures are null. */
+  error?: string
+}
+
+export interface Settings {
+  quick: boolean
+  /** The throughput window. */
+  window: WindowOptions
+  /** The latency and pacer windows. */
+  latencyWindow: WindowOptions
+  /** Messages queued per tower for the throughput runs (capped by bytes, see perTower()). */
+  circulating: number
+  /** How long a tower with thousands of unreachable peers gets to try each once. */
+  settleMs: number
+  /** Messages queued for the memory measurement. */
+  memoryMessages: number
+}
+
+export function settings (quick: boolean): Settings {
+  return quick
+    ? {
+        quick,
+        window: { warmupMs: 300, samples: 3, sampleMs: 250 },
+        latencyWindow: { warmupMs: 200, samples: 2, sampleMs: 200 },
+        circulating: 1024,
+        settleMs: 5_000,
+        memoryMessages: 100_000
+      }
+    : {
+        quick,
+        window: { warmupMs: 2000, samples: 5, sampleMs: 1000 },
+        latencyWindow: { warmupMs: 1000, samples: 5, sampleMs: 1000 },
+        circulating: 1024,
+        settleMs: 60_000,
+        memoryMessages: 1_000_000
+      }
+}
+
+/** Messages queued per tower: `circulating`, at most 32 MiB of payload. */
+export function perTower (s: Settings, payload: number): number {
+  return Math.max(16, Math.min(s.circulating, Math.floor(32 * 1024 * 1024 / payload)))
+}
+
+/** How long a measure call may take before the worker is presumed stuck. */
+export function windowTimeoutMs (w: WindowOptions): number {
+  return w.warmupMs + w.samples * w.sampleMs + 30_000
+}
+
+/** Worker processes for `towers` towers: one per core, at least two, never more than towers. */
+export function processesFor (towers: number): number {
+  return Math.min(towers, Math.max(2, os.availableParallelism()))
+}
+
+export class Context {
+  readonly rows: Row[] = []
+  readonly errors: string[] = []
+  readonly #started = performance.now()
+  readonly #pool: Worker[] = []
+
+  constructor (readonly settings: Settings, readonly key: string, readonly cert: string) {}
+
+  /** A progress line on stderr, with the time since the start. */
+  progress (line: string): void {
+    const s = ((performance.now() - this.#started) / 1000).toFixed(1).padStart(6)
+    process.stderr.write(`[${s}s] ${line}\n`)
+  }
+
+  failed (what: string, error: unknown): string {
+    const message = error instanceof Error ? error.message.split('\n')[0] as string : String(error)
+    this.errors.push(`${what}: ${message}`)
+    this.progress(`${what}: FAILED: ${message}`)
+    return message
+  }
+
+  /** `n` Clacks worker processes, reused between runs (their towers are stopped after each). */
+  async clacksWorkers (n: number): Promise<Worker[]> {
+    for (let i = this.#pool.length - 1; i >= 0; i--) {
+      if (!(this.#pool[i] as Worker).alive) this.#pool.splice(i, 1)
+    }
+    while (this.#pool.length < n) {
+      this.#pool.push(await Worker.spawn('clacks', { name: `clacks worker ${this.#pool.length + 1}` }))
+    }
+    return this.#pool.slice(0, n)
+  }
+
+  /** Drops a worker that misbehaved, so that the next run gets a fresh one. */
+  discard (worker: Worker): void {
+    worker.kill()
+    const i = this.#pool.indexOf(worker)
+    if (i >= 0) this.#pool.splice(i, 1)
+  }
+
+  async closeWorkers (): Promise<void> {
+    await Promise.all(this.#pool.splice(0).map(w => w.close()))
+  }
+}
+
+export interface WorkerWindow extends WindowResult {
+  histogram?: string
+  totals: Record<string, number>
+}
+
+export interface Combined {
+  hopsPerSec: number
+  MBps: number
+  spread: { min: number, max: number, samples: number }
+  cpuPct: number[]
+  loopDelayMs: { p99: number, max: number }
+  latency: LatencySummary | undefined
+  totals: Record<string, number>
+}
+
+/** Adds the workers' windows interval by interval; medians over the intervals; one histogram. */
+export function combine (windows: WorkerWindow[]): Combined {
+  const samples = Math.min(...windows.map(w => w.hopsPerSec.length))
+  const hops: number[] = []
+  const bytes: number[] = []
+  for (let i = 0; i < samples; i++) {
+    hops.push(windows.reduce((sum, w) => sum + (w.hopsPerSec[i] as number), 0))
+    bytes.push(windows.reduce((sum, w) => sum + (w.bytesPerSec[i] as number), 0))
+  }
+  const totals: Record<string, number> = {}
+  for (const w of windows) for (const [k, v] of Object.entries(w.totals)) totals[k] = (totals[k] ?? 0) + v
+  return {
+    hopsPerSec: median(hops),
+    MBps: median(bytes) / 1e6,
+    spread: { min: Math.min(...hops), max: Math.max(...hops), samples },
+    cpuPct: windows.map(w => Math.round(w.cpuPct)),
+    loopDelayMs: { p99: Math.max(...windows.map(w => w.loopDelayMs.p99)), max: Math.max(...windows.map(w => w.loopDelayMs.max)) },
+    latency: summarize(merge(windows.map(w => w.histogram))),
+    totals
+  }
+}
+
+/** A row with every figure empty, to fill in. */
+export function emptyRow (scenario: Scenario, system: Row['system'], payload: number, towers: number, processes: number): Row {
+  return {
+    scenario, system, payload, towers, processes,
+    hopsPerSec: null, MBps: null, p50us: null, p90us: null, p99us: null, maxus: null,
+    ratioToRawTls: null, ratioToPrototype: null
+  }
+}
+
+/** Fills a row's figures from a combined window. */
+export function fill (row: Row, c: Combined): Row {
+  row.hopsPerSec = Math.round(c.hopsPerSec)
+  row.MBps = Math.round(c.MBps * 100) / 100
+  row.spread = { min: Math.round(c.spread.min), max: Math.round(c.spread.max), samples: c.spread.samples }
+  row.cpuPct = c.cpuPct
+  row.loopDelayMs = c.loopDelayMs
+  row.totals = c.totals
+  if (c.latency !== undefined) {
+    row.p50us = c.latency.p50us
+    row.p90us = c.latency.p90us
+    row.p99us = c.latency.p99us
+    row.maxus = c.latency.maxus
+    row.distribution = c.latency.distribution
+  }
+  return row
+}
