@@ -1,0 +1,191 @@
+/**
+ * Issue 3, conservation, end to end: towers in separate processes, real TLS
+ * on loopback, every connection crossing a relay that the fault injector
+ * breaks (resets, half-open connections, lost acknowledgements, stalls) while
+ * it also SIGSTOPs whole towers for seconds. At the end everything is paused
+ * and settled, and the towers together must hold exactly what was injected:
+ * none lost, none twice, every payload byte-identical.
+ *
+ * Knobs (environment): CLACKS_SEED, CLACKS_TOWERS, CLACKS_MESSAGES,
+ * CLACKS_TRAFFIC_MS. NODE_DEBUG=clacks writes the library's debug lines to
+ * each tower's log file (the directory is printed on failure).
+ *
+ * Run alone: npx tap test/conservation/conservation.test.ts
+ */
+import { rmSync } from 'node:fs'
+import t, { type Test } from 'tap'
+import type { TowerStats } from '../../src/index.js'
+import { census, Cluster, CONSERVATION_OPTIONS, type Member } from './fixtures/cluster.js'
+import { FaultInjector } from './fixtures/faults.js'
+import { between, pickOne, seededRandom } from './fixtures/random.js'
+
+const SEED = Number(process.env.CLACKS_SEED ?? 0xc1ac5)
+const TOWERS = Math.max(5, Number(process.env.CLACKS_TOWERS ?? 5))
+const MESSAGES = Number(process.env.CLACKS_MESSAGES ?? 3000)
+const TRAFFIC_MS = Number(process.env.CLACKS_TRAFFIC_MS ?? 20_000)
+
+// Run directly (node --import tsx …) tap's default would be 30 s.
+t.setTimeout(115_000)
+
+const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+
+/** Polls until `check` holds, at most `ms`; returns whether it did. */
+async function until (check: () => Promise<boolean>, ms: number, every = 250): Promise<boolean> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    if (await check()) return true
+    if (Date.now() > deadline) return false
+    await sleep(every)
+  }
+}
+
+/** A few expands and announces along a line: the rest must spread through friend descriptors. */
+async function link (cluster: Cluster): Promise<void> {
+  const m = cluster.members
+  for (let i = 0; i + 1 < m.length; i++) {
+    const from = m[i] as Member
+    const to = m[i + 1] as Member
+    if (i % 2 === 0) await from.process.request({ cmd: 'expand', hostname: to.hostname, port: to.port })
+    else await from.process.request({ cmd: 'announce', hostname: to.hostname, port: to.port })
+  }
+}
+
+/** Waits until every live tower knows every other one. */
+async function discovered (cluster: Cluster, ms: number): Promise<boolean> {
+  return until(async () => {
+    const surveys = await Promise.all(cluster.live.map(m => m.process.request({ cmd: 'survey' })))
+    return surveys.every(s => s.peers.length >= cluster.members.length - 1)
+  }, ms)
+}
+
+function brief (s: TowerStats): string {
+  return `queued ${s.queued} inFlight ${s.inFlight} inDoubt ${s.inDoubt} sent ${s.sent} acked ${s.acked} received ${s.received} returned ${s.returned} ` +
+    `refused ${s.refused} protocolErrors ${s.protocolErrors} tlsFailures ${s.tlsFailures} peers ${JSON.stringify(s.peers)} conns ${s.connections.inbound}/${s.connections.outbound}`
+}
+
+/**
+ * Pauses every live tower, waits (bounded) until none has anything in flight
+ * or in doubt, then counts their holdings against the injected set.
+ */
+async function settleAndCount (t: Test, cluster: Cluster, settleMs: number): Promise<{ settled: boolean, result: ReturnType<typeof census>, stats: TowerStats[] }> {
+  await Promise.all(cluster.live.map(m => m.process.request({ cmd: 'pause' })))
+  let stats: TowerStats[] = []
+  const began = Date.now()
+  const settled = await until(async () => {
+    stats = await cluster.stats()
+    return stats.every(s => s.inFlight === 0 && s.inDoubt === 0)
+  }, settleMs)
+  t.comment(`settled in ${Date.now() - began} ms: ${settled}`)
+  const holdings = await Promise.all(cluster.live.map(async m => ({ name: m.name, ...(await m.process.request({ cmd: 'holdings' })) })))
+  stats = holdings.map(h => h.stats)
+  return { settled, result: census(cluster.injected, holdings), stats }
+}
+
+function report (t: Test, cluster: Cluster, result: ReturnType<typeof census>, stats: TowerStats[]): void {
+  const live = cluster.live
+  stats.forEach((s, i) => t.comment(`${live[i]?.name}: ${brief(s)}`))
+  const sample = (ids: string[]): string => ids.slice(0, 8).map(id => `${id} (#${cluster.injected.get(id)})`).join(', ')
+  t.equal(result.lost.length, 0, `no message lost${result.lost.length > 0 ? `: ${result.lost.length}, e.g. ${sample(result.lost)}` : ''}`)
+  t.equal(result.duplicated.length, 0, `no message held twice${result.duplicated.length > 0
+    ? `: ${result.duplicated.length}, e.g. ${result.duplicated.slice(0, 8).map(d => `${d.id} (#${cluster.injected.get(d.id)}) at ${d.at.join('+')}`).join(', ')}`
+    : ''}`)
+  t.equal(result.unknown.length, 0, 'nothing held that was not injected')
+  t.equal(result.corrupt.length, 0, `every payload byte-identical${result.corrupt.length > 0 ? `: corrupt ${sample(result.corrupt)}` : ''}`)
+  t.equal(result.held, cluster.injected.size, `the towers hold ${result.held} messages for ${cluster.injected.size} injected`)
+}
+
+function keepLogsOnFailure (t: Test, cluster: Cluster): void {
+  t.teardown(async () => {
+    await cluster.teardown()
+    if (t.passing()) rmSync(cluster.logDir, { recursive: true, force: true })
+    else console.error(`# tower logs kept in ${cluster.logDir}`)
+  })
+}
+
+t.test(`conservation under resets, lost acks, stalls and SIGSTOP (seed ${SEED}, ${TOWERS} towers, ${MESSAGES} messages)`, async t => {
+  const random = seededRandom(SEED)
+  const cluster = new Cluster()
+  keepLogsOnFailure(t, cluster)
+  const began = Date.now()
+  await cluster.start(TOWERS, CONSERVATION_OPTIONS)
+  await link(cluster)
+  t.comment(`${TOWERS} tower processes started and linked in ${Date.now() - began} ms; logs in ${cluster.logDir}`)
+
+  // Two thirds at the start, spread over the towers; the rest while faults happen.
+  const initial = Math.floor(MESSAGES * 2 / 3)
+  const perTower = Math.ceil(initial / TOWERS)
+  await Promise.all(cluster.members.map((m, i) => cluster.inject(m, Math.max(0, Math.min(perTower, initial - i * perTower)))))
+  t.ok(await discovered(cluster, 15_000), 'every tower came to know every other one through a few expands and announces')
+  t.comment(`discovery done ${Date.now() - began} ms after the start; faults and traffic for ${TRAFFIC_MS} ms`)
+  const faultsBegan = Date.now()
+
+  const injector = new FaultInjector(cluster, random, {
+    durationMs: TRAFFIC_MS,
+    networkEveryMs: [150, 550],
+    networkFaultMs: [300, 2500],
+    stopEveryMs: [1500, 3500],
+    stopMs: [1000, 4000],
+    maxStopped: 2
+  })
+  const faults = injector.run()
+  // The rest of the messages, in batches, to towers that are not stopped at that moment.
+  const batches = 10
+  const later = MESSAGES - initial
+  const injecting = (async () => {
+    for (let b = 0; b < batches; b++) {
+      await sleep(TRAFFIC_MS * 0.7 / batches)
+      const count = Math.floor(later * (b + 1) / batches) - Math.floor(later * b / batches)
+      const target = pickOne(random, cluster.live.filter(m => !m.process.stopped)) ?? cluster.members[0] as Member
+      await cluster.inject(target, count)
+    }
+  })()
+  await Promise.all([faults, injecting])
+  const faultsMs = Date.now() - faultsBegan
+
+  const { settled, result, stats } = await settleAndCount(t, cluster, 30_000)
+  const crashed = cluster.members.filter(m => m.process.exit !== undefined)
+  t.same(crashed.map(m => `${m.name}: ${JSON.stringify(m.process.exit)}\n${m.process.stderrTail}`), [], 'no tower process died')
+  t.ok(settled, 'after the faults every tower settled: nothing in flight, nothing in doubt, within 30 s')
+  report(t, cluster, result, stats)
+
+  const acked = stats.reduce((sum, s) => sum + s.acked, 0)
+  const protocolErrors = stats.reduce((sum, s) => sum + s.protocolErrors, 0)
+  const c = injector.counts
+  t.ok(acked >= 10 * MESSAGES, `traffic really happened: ${acked} hand-offs acknowledged for ${MESSAGES} messages (mean hops held ${result.meanHops.toFixed(1)}, max ${result.maxHops})`)
+  t.ok(c.reset + c['half-open'] + c.blackhole >= 10, `connections really broke: ${c.reset} resets, ${c['half-open']} half-open, ${c.blackhole} lost-ack blackholes, ${c.stall} stalls`)
+  t.ok(c.stops >= 3, `towers really stopped: ${c.stops} SIGSTOPs, ${c.stoppedMs} ms in all`)
+  t.equal(protocolErrors, 0, 'no tower saw a protocol error (the relays only cut connections, never alter bytes)')
+  t.comment(`seed ${SEED}: ${cluster.injected.size} messages, ${acked} acked hand-offs, faults for ${faultsMs} ms, total ${Date.now() - began} ms`)
+  if (!t.passing()) for (const line of injector.timeline) t.comment(line)
+})
+
+t.test(`graceful close: a tower closed mid-traffic leaves all its messages with the others (seed ${SEED})`, async t => {
+  const random = seededRandom(SEED + 1)
+  const cluster = new Cluster()
+  keepLogsOnFailure(t, cluster)
+  await cluster.start(TOWERS, CONSERVATION_OPTIONS)
+  await link(cluster)
+  const perTower = Math.ceil(MESSAGES * 2 / 3 / TOWERS)
+  await Promise.all(cluster.members.map(m => cluster.inject(m, perTower)))
+  t.ok(await discovered(cluster, 15_000), 'every tower knows every other one')
+  await sleep(3000)
+
+  const leaving = cluster.members[between(random, 0, TOWERS - 1)] as Member
+  const before = (await leaving.process.request({ cmd: 'stats' })).stats
+  t.ok(before.queued + before.inFlight > 0, `${leaving.name} holds messages when it is closed (${before.queued} queued, ${before.inFlight} in flight)`)
+  const closed = await leaving.process.request({ cmd: 'close', drain: true }, 20_000)
+  leaving.gone = true
+  leaving.process.expectedExit = true
+  t.equal(closed.left, 0, `${leaving.name} closed with nothing left: ${brief(closed.stats)}`)
+  t.equal(closed.stats.queued + closed.stats.inFlight, 0, 'its queue and links are empty')
+  const exited = await Promise.race([leaving.process.exited.then(() => true), sleep(5000).then(() => false)])
+  t.ok(exited && leaving.process.exit?.code === 0, `its process exited cleanly (${JSON.stringify(leaving.process.exit)})`)
+
+  // The others go on without it for a while, then everything settles.
+  await sleep(2000)
+  const { settled, result, stats } = await settleAndCount(t, cluster, 30_000)
+  const crashed = cluster.live.filter(m => m.process.exit !== undefined)
+  t.same(crashed.map(m => m.name), [], 'no other tower died')
+  t.ok(settled, 'the remaining towers settled: nothing in flight, nothing in doubt')
+  report(t, cluster, result, stats)
+})
