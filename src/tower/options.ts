@@ -146,7 +146,7 @@ const RULES: Record<keyof TowerOptions, Rule> = {
 export function resolveOptions (input: Partial<TowerOptions> = {}): TowerOptions {
   if (typeof input !== 'object' || input === null) throw new InvalidOptionError('options', 'must be an object')
   for (const key of Object.keys(input)) {
-    if (!(key in RULES)) throw new InvalidOptionError(key, `is not an option (known: ${Object.keys(RULES).join(', ')})`)
+    if (!Object.hasOwn(RULES, key)) throw new InvalidOptionError(key, `is not an option (known: ${Object.keys(RULES).join(', ')})`)
   }
   const options = { ...DEFAULT_OPTIONS }
   for (const [key, value] of Object.entries(input)) {

@@ -35,6 +35,8 @@ export interface Peer extends TowerAddress {
 export interface PeerTableEvents {
   discovered (peer: Peer): void
   updated (peer: Peer, previous: PeerStatus): void
+  /** Dropped to make room; it may still be added again later, as a new peer. */
+  evicted (peer: Peer): void
 }
 
 export interface PeerTableOptions {
@@ -44,6 +46,8 @@ export interface PeerTableOptions {
   random: () => number
   now: () => number
   events: PeerTableEvents
+  /** Whether a peer may be dropped to make room: not while it holds messages of ours. */
+  canEvict: (peer: Peer) => boolean
 }
 
 /**
@@ -69,8 +73,10 @@ class StatusBucket {
     this.byAge.delete(peer)
   }
 
-  oldest (): Peer | undefined {
-    return this.byAge.values().next().value
+  /** The peer longest in this status that `allowed` accepts. */
+  oldest (allowed: (peer: Peer) => boolean): Peer | undefined {
+    for (const peer of this.byAge) if (allowed(peer)) return peer
+    return undefined
   }
 }
 
@@ -230,10 +236,11 @@ export class PeerTable {
 
   #evictOne (): boolean {
     for (const status of EVICTABLE) {
-      const victim = this.#buckets[status].oldest()
+      const victim = this.#buckets[status].oldest(this.#options.canEvict)
       if (victim !== undefined) {
         this.#buckets[status].remove(victim)
         this.#peers.delete(victim.key)
+        this.#options.events.evicted(victim)
         return true
       }
     }
@@ -243,7 +250,8 @@ export class PeerTable {
   /** The one place a status changes; emits `updated` only on a real change. */
   #transition (peer: Peer, to: PeerStatus): void {
     const previous = peer.status
-    if (previous === to) return
+    // A peer evicted meanwhile is no longer ours to move (a link may still report on it).
+    if (previous === to || this.#peers.get(peer.key) !== peer) return
     this.#buckets[previous].remove(peer)
     peer.status = to
     peer.since = this.#options.now()

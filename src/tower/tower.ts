@@ -121,8 +121,13 @@ export class Tower extends EventEmitter<TowerEvents> {
         },
         updated: (peer, previous) => {
           if (this.listenerCount('updated') > 0) this.emit('updated', { ...this.#view(peer), previous })
+        },
+        evicted: peer => {
+          this.#links.get(peer.key)?.abandon()
+          this.#links.delete(peer.key)
         }
-      }
+      },
+      canEvict: peer => (this.#links.get(peer.key)?.inFlightCount ?? 0) === 0
     })
     this.#linkHost = this.#makeLinkHost()
     this.#state = 'running'
