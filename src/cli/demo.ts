@@ -55,22 +55,19 @@ export function demoCommand (): Command {
 async function runDemo (settings: DemoSettings): Promise<number> {
   const out = process.stdout
   const tty = out.isTTY === true
-  const started = Date.now()
-  const clock = (): number => (Date.now() - started) / 1000
   const restoreTerminal = (): void => { if (tty) out.write(SHOW_CURSOR) }
   const say = (line: string): void => { if (!tty) out.write(line + '\n') }
 
   let requestStop = (): void => {}
   const stopped = new Promise<void>(resolve => { requestStop = resolve })
   const removeHandlers = onStopSignals(() => requestStop(), restoreTerminal)
-  const timer = settings.duration === undefined ? undefined : setTimeout(() => requestStop(), settings.duration * 1000)
   try {
     say(`clacks demo: ${describeSettings(settings)}`)
     const { towers, sharedHost } = await startNetwork(settings.towers, settings.sendrate)
     try {
       for (const t of towers) say(`  ${t.name} ${t.address}`)
       if (sharedHost) say('  (127.0.0.2 and up are not loopback here: every tower is on 127.0.0.1)')
-      const { frame, injected } = await show(towers, settings, stopped, clock)
+      const { frame, injected, clock } = await show(towers, settings, stopped, requestStop)
       say(`stopping after ${clock().toFixed(1)} s: pausing every tower and waiting for messages in flight to settle`)
       const result = await checkConservation(towers, injected, SETTLE_MS)
       out.write(renderSummary(result, frame, clock(), tty) + '\n')
@@ -80,19 +77,23 @@ async function runDemo (settings: DemoSettings): Promise<number> {
       await closeAll(towers)
     }
   } finally {
-    if (timer !== undefined) clearTimeout(timer)
     removeHandlers()
   }
 }
 
 /** Links the towers, injects the messages and draws the network until `stopped`. */
-async function show (towers: DemoTower[], settings: DemoSettings, stopped: Promise<void>, clock: () => number): Promise<{ frame: Frame, injected: Set<string> }> {
+async function show (towers: DemoTower[], settings: DemoSettings, stopped: Promise<void>, stop: () => void): Promise<{ frame: Frame, injected: Set<string>, clock: () => number }> {
+  const started = Date.now()
+  const clock = (): number => (Date.now() - started) / 1000
   const out = process.stdout
   const tty = out.isTTY === true
   const say = (line: string): void => { if (!tty) out.write(line + '\n') }
   const events: string[] = []
   let eventLines = 0
+  let done = false
   const event = (text: string): void => {
+    // Towers closing after the summary would only add noise below it.
+    if (done) return
     events.push(`${clock().toFixed(1).padStart(5)}s  ${text}`)
     if (events.length > 20) events.shift()
     if (tty) return
@@ -115,17 +116,19 @@ async function show (towers: DemoTower[], settings: DemoSettings, stopped: Promi
   if (tty) out.write(HIDE_CURSOR + CLEAR_SCREEN)
   draw()
   const refresh = setInterval(draw, tty ? TABLE_EVERY_MS : LINE_EVERY_MS)
-  let done = false
+  // --duration counts from here: start-up time on a loaded machine does not eat into the show.
+  const timer = settings.duration === undefined ? undefined : setTimeout(stop, settings.duration * 1000)
   try {
     const gap = Math.min(JOIN_GAP_MS, JOIN_TOTAL_MS / Math.max(1, towers.length - 2))
     await Promise.race([stopped, joinChain(towers, gap, (t, to) => event(`${t.name} joins, announcing itself to ${to.name} only`), () => done)])
     await stopped
   } finally {
-    done = true
     clearInterval(refresh)
+    clearTimeout(timer)
   }
   draw()
-  return { frame, injected }
+  done = true
+  return { frame, injected, clock }
 }
 
 function snapshot (towers: DemoTower[], meters: RateMeter[], injected: number, events: string[], elapsed: number): Frame {
