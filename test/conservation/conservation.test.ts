@@ -1,20 +1,21 @@
 /**
  * Issue 3, conservation, end to end: towers in separate processes, real TLS
  * on loopback, every connection crossing a relay that the fault injector
- * breaks (resets, half-open connections, lost acknowledgements, stalls) while
+ * breaks (resets, half-open connections, lost acknowledgements, partitions,
+ * stalls) while
  * it also SIGSTOPs whole towers for seconds. At the end everything is paused
  * and settled, and the towers together must hold exactly what was injected:
  * none lost, none twice, every payload byte-identical.
  *
  * Knobs (environment): CLACKS_SEED, CLACKS_TOWERS, CLACKS_MESSAGES,
- * CLACKS_TRAFFIC_MS. NODE_DEBUG=clacks writes the library's debug lines to
+ * CLACKS_TRAFFIC_MS, CLACKS_OPTIONS (JSON, over the towers' options). NODE_DEBUG=clacks writes the library's debug lines to
  * each tower's log file (the directory is printed on failure).
  *
  * Run alone: npx tap test/conservation/conservation.test.ts
  */
 import { rmSync } from 'node:fs'
 import t, { type Test } from 'tap'
-import type { TowerStats } from '../../src/index.js'
+import type { TowerOptions, TowerStats } from '../../src/index.js'
 import { census, Cluster, CONSERVATION_OPTIONS, type Member } from './fixtures/cluster.js'
 import { FaultInjector } from './fixtures/faults.js'
 import { between, pickOne, seededRandom } from './fixtures/random.js'
@@ -23,6 +24,8 @@ const SEED = Number(process.env.CLACKS_SEED ?? 0xc1ac5)
 const TOWERS = Math.max(5, Number(process.env.CLACKS_TOWERS ?? 5))
 const MESSAGES = Number(process.env.CLACKS_MESSAGES ?? 3000)
 const TRAFFIC_MS = Number(process.env.CLACKS_TRAFFIC_MS ?? 20_000)
+/** Tower options over the test's own, as JSON, to explore: CLACKS_OPTIONS='{"maxInFlight":8}'. */
+const OPTIONS = { ...CONSERVATION_OPTIONS, ...JSON.parse(process.env.CLACKS_OPTIONS ?? '{}') as Partial<TowerOptions> }
 
 // Run directly (node --import tsx …) tap's default would be 30 s.
 t.setTimeout(115_000)
@@ -107,7 +110,7 @@ t.test(`conservation under resets, lost acks, stalls and SIGSTOP (seed ${SEED}, 
   const cluster = new Cluster()
   keepLogsOnFailure(t, cluster)
   const began = Date.now()
-  await cluster.start(TOWERS, CONSERVATION_OPTIONS)
+  await cluster.start(TOWERS, OPTIONS)
   await link(cluster)
   t.comment(`${TOWERS} tower processes started and linked in ${Date.now() - began} ms; logs in ${cluster.logDir}`)
 
@@ -152,7 +155,8 @@ t.test(`conservation under resets, lost acks, stalls and SIGSTOP (seed ${SEED}, 
   const protocolErrors = stats.reduce((sum, s) => sum + s.protocolErrors, 0)
   const c = injector.counts
   t.ok(acked >= 10 * MESSAGES, `traffic really happened: ${acked} hand-offs acknowledged for ${MESSAGES} messages (mean hops held ${result.meanHops.toFixed(1)}, max ${result.maxHops})`)
-  t.ok(c.reset + c['half-open'] + c.blackhole >= 10, `connections really broke: ${c.reset} resets, ${c['half-open']} half-open, ${c.blackhole} lost-ack blackholes, ${c.stall} stalls`)
+  t.ok(c.reset + c['half-open'] + c.blackhole + c.partition >= 10,
+    `connections really broke: ${c.reset} resets, ${c['half-open']} half-open, ${c.blackhole} lost-ack blackholes, ${c.partition} partitions, ${c.stall} stalls`)
   t.ok(c.stops >= 3, `towers really stopped: ${c.stops} SIGSTOPs, ${c.stoppedMs} ms in all`)
   t.equal(protocolErrors, 0, 'no tower saw a protocol error (the relays only cut connections, never alter bytes)')
   t.comment(`seed ${SEED}: ${cluster.injected.size} messages, ${acked} acked hand-offs, faults for ${faultsMs} ms, total ${Date.now() - began} ms`)
@@ -163,7 +167,7 @@ t.test(`graceful close: a tower closed mid-traffic leaves all its messages with 
   const random = seededRandom(SEED + 1)
   const cluster = new Cluster()
   keepLogsOnFailure(t, cluster)
-  await cluster.start(TOWERS, CONSERVATION_OPTIONS)
+  await cluster.start(TOWERS, OPTIONS)
   await link(cluster)
   const perTower = Math.ceil(MESSAGES * 2 / 3 / TOWERS)
   await Promise.all(cluster.members.map(m => cluster.inject(m, perTower)))

@@ -1,0 +1,98 @@
+/**
+ * Conservation in two exact situations the random test (conservation.test.ts)
+ * reaches only by chance. In-process towers, real TLS on loopback, a relay
+ * (FaultProxy) in front of the acceptor to lose bytes the way a network does.
+ */
+import t, { type Test } from 'tap'
+import type { Tower, TowerOptions } from '../../src/index.js'
+import { heldIds, startTower, waitFor } from '../helpers/towers.js'
+import { FaultProxy } from './fixtures/proxy.js'
+
+const FAST: Partial<TowerOptions> = { ackTimeout: 500, handshakeTimeout: 1000, backoffInitial: 50, backoffMax: 200, killtimeout: 60_000 }
+
+/** An acceptor listening on 127.0.0.<n>, known to the world through a relay on 127.0.1.<n>. */
+async function behindRelay (t: Test, n: number, options: Partial<TowerOptions>): Promise<{ tower: Tower, relay: FaultProxy }> {
+  const tower = await startTower({ ...FAST, ...options, bind: `127.0.0.${n}`, hostname: `127.0.1.${n}` })
+  const relay = new FaultProxy(`127.0.1.${n}`, `127.0.0.${n}`)
+  await relay.listen(tower.port)
+  t.teardown(async () => {
+    await relay.close()
+    await tower.close({ drain: false })
+  })
+  return { tower, relay }
+}
+
+async function dialer (t: Test, n: number, options: Partial<TowerOptions> = {}): Promise<Tower> {
+  const tower = await startTower({ ...FAST, ...options, bind: `127.0.0.${n}`, hostname: `127.0.0.${n}` })
+  t.teardown(() => tower.close({ drain: false }))
+  return tower
+}
+
+/** Each id of `ids` held exactly once by these towers, nothing else. */
+function checkHeldOnce (t: Test, towers: Tower[], ids: string[]): void {
+  const held = heldIds(towers)
+  const copies = new Map<string, number>()
+  for (const id of held) copies.set(id, (copies.get(id) ?? 0) + 1)
+  t.same(ids.filter(id => copies.get(id) === undefined), [], 'no message lost')
+  t.same(ids.filter(id => (copies.get(id) ?? 0) > 1), [], 'no message held twice')
+  t.equal(held.length, ids.length, `${held.length} held for ${ids.length} sent`)
+}
+
+t.test('in-doubt messages stay in doubt when the acceptor refuses the reconnection before Welcome', async t => {
+  // The acceptor took the messages, their acknowledgement was lost, and the
+  // dialer's reconnection meets a Goodbye before any Welcome (here
+  // TOO_MANY_CONNECTIONS, because the old connection still counts at the
+  // acceptor). That Goodbye says nothing about the earlier connection: the
+  // messages must stay in doubt until a resume settles them.
+  const { tower: acceptor, relay } = await behindRelay(t, 31, { maxConnections: 1 })
+  acceptor.pause() // it keeps what it takes
+  const sender = await dialer(t, 32)
+  const ids = [sender.enqueue('warm-up')]
+  sender.expand(acceptor.hostname, acceptor.port)
+  await waitFor(() => sender.stats().acked === 1, 5000, 'the first hand-off')
+
+  t.ok(relay.inject('blackhole', 0, 3000), 'acknowledgements are lost from now on, for 3 s')
+  for (let i = 0; i < 10; i++) ids.push(sender.enqueue(`message ${i}`))
+  await waitFor(() => acceptor.stats().received === 11, 5000, 'the acceptor to take all ten')
+  sender.pause()
+  await waitFor(() => sender.stats().inDoubt === 10, 5000, 'the ack timeout: ten in doubt')
+  await waitFor(() => sender.stats().inDoubt < 10 || relay.counts.connections > 1, 5000, 'a reconnection')
+
+  // Once the blackhole ends (both ends reset) the resume can settle them.
+  await waitFor(() => sender.stats().inFlight === 0, 10_000, 'the doubt to be settled')
+  const s = sender.stats()
+  t.comment(`sender: returned ${s.returned}, acked ${s.acked}; acceptor: received ${acceptor.stats().received}, refused connections ${acceptor.stats().connectionsRefused}`)
+  t.ok(acceptor.stats().connectionsRefused > 0, 'the acceptor did refuse a reconnection')
+  checkHeldOnce(t, [sender, acceptor], ids)
+})
+
+t.test('a tower known under two names: each link\'s session stays its own', async t => {
+  // The dialer knows the acceptor by its advertised name (through the relay)
+  // and by its plain address. Messages in doubt on the first link must not be
+  // taken as settled because the second link moved a session forward.
+  const { tower: acceptor, relay } = await behindRelay(t, 33, {})
+  acceptor.pause()
+  const sender = await dialer(t, 34)
+  const ids = [sender.enqueue('warm-up')]
+  sender.expand(acceptor.hostname, acceptor.port)
+  await waitFor(() => sender.stats().acked === 1, 5000, 'the first hand-off through the relay')
+
+  // The relay's route goes down: bytes in flight are lost, reconnections fail.
+  relay.refuseNew = true
+  t.ok(relay.inject('partition', 0, 60_000), 'the connection through the relay is cut')
+  for (let i = 0; i < 5; i++) ids.push(sender.enqueue(`lost in the cut ${i}`))
+  await waitFor(() => sender.stats().inDoubt === 5, 5000, 'five messages in doubt on the relay link')
+
+  // Meanwhile the same acceptor is learnt under its plain address: traffic goes that way.
+  sender.expand('127.0.0.33', acceptor.port)
+  for (let i = 0; i < 10; i++) ids.push(sender.enqueue(`by the other name ${i}`))
+  await waitFor(() => acceptor.stats().received >= 11, 5000, 'the acceptor to take ten by its plain address')
+
+  // The route comes back; the relay link resumes its session.
+  relay.heal()
+  sender.pause()
+  await waitFor(() => sender.stats().inFlight === 0, 10_000, 'the doubt to be settled')
+  const s = sender.stats()
+  t.comment(`sender: returned ${s.returned}, acked ${s.acked}; acceptor: received ${acceptor.stats().received}, protocol errors ${acceptor.stats().protocolErrors}`)
+  checkHeldOnce(t, [sender, acceptor], ids)
+})
