@@ -193,6 +193,7 @@ export function throughputChart (results: Results): string {
   ]
   return chart(`Clacks throughput vs payload — ${results.date}, ${results.machine.host} (${results.mode})`, panels, {
     columns: 2,
+    panelHeight: 420,
     footnote: `${results.machine.cpuModel} × ${results.machine.cores}, Node ${results.machine.node}; medians; load average at start ${results.machine.loadavgStart[0]?.toFixed(2)}`
   })
 }
@@ -204,7 +205,7 @@ const nines = (p: number): number => p >= 100 ? 4.5 : -Math.log10(1 - p / 100)
 export function latencyChart (results: Results): string {
   const rows = results.rows.filter(r => r.distribution !== undefined && r.error === undefined)
   const payloads = [...new Set(rows.filter(r => r.scenario === 'latency').map(r => r.payload))].sort((a, b) => a - b)
-  const ticks: Array<[number, string]> = [[0, '0 %'], [nines(50), '50 %'], [1, '90 %'], [2, '99 %'], [3, '99.9 %'], [4, '99.99 %'], [4.5, 'max']]
+  const ticks: Array<[number, string]> = [[0, 'min'], [nines(50), '50 %'], [1, '90 %'], [2, '99 %'], [3, '99.9 %'], [4, '99.99 %'], [4.5, 'max']]
   const panels: Panel[] = payloads.map(payload => {
     const series: Series[] = []
     const loads = [...new Set(rows.filter(r => r.scenario === 'latency' && r.payload === payload).map(r => r.load ?? 0))].sort((a, b) => a - b)
@@ -219,10 +220,12 @@ export function latencyChart (results: Results): string {
     })
     const proto = rows.find(x => x.scenario === 'baseline-prototype' && x.payload === payload)
     if (proto?.distribution !== undefined) series.push({ name: 'prototype at its max rate', color: '#e6550d', dashed: true, points: proto.distribution.map(([p, v]) => [nines(p), v]) })
-    return { title: `Hop latency, ${size(payload)} payload`, x: { label: 'percentile', ticks }, y: { label: 'µs (log)', log: true }, series }
+    const time = (v: number): string => v >= 1e6 ? `${v / 1e6} s` : v >= 1000 ? `${v / 1000} ms` : `${v} µs`
+    return { title: `Hop latency, ${size(payload)} payload`, x: { label: 'percentile', ticks }, y: { label: 'latency (log)', log: true, format: time }, series }
   })
   return chart(`Clacks hop latency distribution — ${results.date}, ${results.machine.host} (${results.mode})`, panels, {
     columns: 2,
+    panelHeight: 430,
     footnote: 'send → queued at the receiver, two towers in two processes; load = fraction of the measured two-tower throughput'
   })
 }

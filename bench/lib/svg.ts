@@ -75,7 +75,9 @@ function autoTicks (axis: Axis, lo: number, hi: number): Array<[number, string]>
 
 /** One panel drawn into the box (x, y, w, h). */
 function drawPanel (panel: Panel, x: number, y: number, w: number, h: number): string {
-  const m = { left: 64, right: 12, top: 28, bottom: 44 }
+  // The legend goes under the plot, in two columns.
+  const legendRows = Math.ceil(panel.series.filter(s => s.points.length > 0).length / 2)
+  const m = { left: 64, right: 28, top: 28, bottom: 48 + legendRows * 15 }
   const pw = w - m.left - m.right
   const ph = h - m.top - m.bottom
   const xs = panel.series.flatMap(s => s.points.map(p => p[0])).concat((panel.x.ticks ?? []).map(t => t[0]))
@@ -99,9 +101,9 @@ function drawPanel (panel: Panel, x: number, y: number, w: number, h: number): s
     out.push(`<line y1="${fixed(y + m.top)}" y2="${fixed(y + m.top + ph)}" x1="${fixed(sx(v))}" x2="${fixed(sx(v))}" stroke="#e4e4e4"/>`)
     out.push(`<text x="${fixed(sx(v))}" y="${fixed(y + m.top + ph + 16)}" text-anchor="middle" font-size="11">${escape(label)}</text>`)
   }
-  out.push(`<text x="${fixed(x + m.left + pw / 2)}" y="${fixed(y + h - 8)}" text-anchor="middle" font-size="12">${escape(panel.x.label)}</text>`)
+  out.push(`<text x="${fixed(x + m.left + pw / 2)}" y="${fixed(y + m.top + ph + 34)}" text-anchor="middle" font-size="12">${escape(panel.x.label)}</text>`)
   out.push(`<text transform="translate(${fixed(x + 14)} ${fixed(y + m.top + ph / 2)}) rotate(-90)" text-anchor="middle" font-size="12">${escape(panel.y.label)}</text>`)
-  let legendY = y + m.top + 14
+  let legendIndex = 0
   for (const s of panel.series) {
     const points = s.points.filter(p => Number.isFinite(p[0]) && Number.isFinite(p[1]) && (panel.y.log !== true || p[1] > 0))
     if (points.length === 0) continue
@@ -109,9 +111,11 @@ function drawPanel (panel: Panel, x: number, y: number, w: number, h: number): s
     const path = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${fixed(sx(p[0]))},${fixed(sy(p[1]))}`).join(' ')
     out.push(`<path d="${path}" fill="none" stroke="${s.color}" stroke-width="2"${dash}/>`)
     for (const p of points) out.push(`<circle cx="${fixed(sx(p[0]))}" cy="${fixed(sy(p[1]))}" r="3" fill="${s.color}"/>`)
-    out.push(`<line x1="${fixed(x + m.left + 8)}" x2="${fixed(x + m.left + 30)}" y1="${fixed(legendY - 4)}" y2="${fixed(legendY - 4)}" stroke="${s.color}" stroke-width="2"${dash}/>`)
-    out.push(`<text x="${fixed(x + m.left + 34)}" y="${fixed(legendY)}" font-size="11">${escape(s.name)}</text>`)
-    legendY += 15
+    const lx = x + m.left + (legendIndex % 2) * (pw / 2)
+    const ly = y + m.top + ph + 54 + Math.floor(legendIndex / 2) * 15
+    out.push(`<line x1="${fixed(lx)}" x2="${fixed(lx + 22)}" y1="${fixed(ly - 4)}" y2="${fixed(ly - 4)}" stroke="${s.color}" stroke-width="2"${dash}/>`)
+    out.push(`<text x="${fixed(lx + 26)}" y="${fixed(ly)}" font-size="11">${escape(s.name)}</text>`)
+    legendIndex++
   }
   return `<g>${out.join('\n')}</g>`
 }

@@ -89,7 +89,7 @@ export function settings (quick: boolean): Settings {
         window: { warmupMs: 300, samples: 3, sampleMs: 250 },
         latencyWindow: { warmupMs: 200, samples: 2, sampleMs: 200 },
         circulating: 1024,
-        settleMs: 5_000,
+        settleMs: 2_000,
         memoryMessages: 100_000
       }
     : {
