@@ -1,10 +1,14 @@
 /**
- * Conservation in two exact situations the random test (conservation.test.ts)
+ * Conservation in exact situations the random test (conservation.test.ts)
  * reaches only by chance. In-process towers, real TLS on loopback, a relay
  * (FaultProxy) in front of the acceptor to lose bytes the way a network does.
  */
+import { randomBytes } from 'node:crypto'
+import { connect } from 'node:tls'
 import t, { type Test } from 'tap'
+import type { Frame } from '../../src/gen/clacks/v1/frame.js'
 import type { Tower, TowerOptions } from '../../src/index.js'
+import { encodeFrame, FrameDecoder } from '../../src/wire/index.js'
 import { heldIds, startTower, waitFor } from '../helpers/towers.js'
 import { FaultProxy } from './fixtures/proxy.js'
 
@@ -95,4 +99,38 @@ t.test('a tower known under two names: each link\'s session stays its own', asyn
   const s = sender.stats()
   t.comment(`sender: returned ${s.returned}, acked ${s.acked}; acceptor: received ${acceptor.stats().received}, protocol errors ${acceptor.stats().protocolErrors}`)
   checkHeldOnce(t, [sender, acceptor], ids)
+})
+
+t.test('an acceptor that ends a connection for a protocol error first acknowledges what it took', async t => {
+  // PROTOCOL.md §6: a seq out of order is a protocol error, answered with
+  // Goodbye{PROTOCOL_ERROR} "after its final Ack": a dialer puts back in its
+  // queue every message that final Ack does not cover, so a message taken but
+  // not acknowledged would then be held twice.
+  const acceptor = await dialer(t, 35)
+  acceptor.pause()
+  const frames: Frame[] = []
+  const socket = connect({ host: '127.0.0.35', port: acceptor.port, ALPNProtocols: ['clacks/1'], minVersion: 'TLSv1.3', rejectUnauthorized: false })
+  t.teardown(() => socket.destroy())
+  const decoder = new FrameDecoder({ maxFrameBytes: 1 << 20 })
+  socket.on('data', (chunk: Buffer) => {
+    decoder.push(chunk)
+    for (let frame = decoder.read(); frame !== undefined; frame = decoder.read()) frames.push(frame)
+  })
+  socket.on('error', () => {})
+  const closed = new Promise(resolve => socket.on('close', resolve))
+  socket.once('secureConnect', () => {
+    const message = (seq: number): Frame => ({ kind: { $case: 'message', value: { seq, id: randomBytes(16), payload: Buffer.from(`seq ${seq}`), hops: 0, friend: undefined } } })
+    // One write: the hello, a good message, and one that skips a seq.
+    socket.write(Buffer.concat([
+      encodeFrame({ kind: { $case: 'hello', value: { protocolVersion: 1, tower: { hostname: '127.0.0.36', port: 4000 }, instanceId: randomBytes(16), resumeInstanceId: Buffer.alloc(0) } } }),
+      encodeFrame(message(1)),
+      encodeFrame(message(3))
+    ]))
+  })
+  await Promise.race([closed, new Promise(resolve => setTimeout(resolve, 5000))])
+  const kinds = frames.map(f => f.kind?.$case === 'ack' ? `ack ${f.kind.value.seq}` : f.kind?.$case)
+  t.comment(`frames from the acceptor: ${kinds.join(', ')}`)
+  t.equal(acceptor.stats().received, 1, 'the acceptor took seq 1')
+  t.equal(kinds.at(-1), 'goodbye', 'and ended with a goodbye')
+  t.ok(kinds.includes('ack 1'), 'after acknowledging seq 1, which it holds')
 })
