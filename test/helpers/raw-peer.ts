@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { connect as connectTcp, type Socket } from 'node:net'
 import { connect, type TLSSocket } from 'node:tls'
-import { GoodbyeReason, type Frame, type Goodbye, type Message, type Welcome } from '../../src/gen/clacks/v1/frame.js'
+import { GoodbyeReason, RefusalReason, type Frame, type Goodbye, type Message, type Welcome } from '../../src/gen/clacks/v1/frame.js'
 import type { TowerDescriptor } from '../../src/gen/clacks/v1/tower.js'
 import { encodeFrame, FrameDecoder } from '../../src/wire/index.js'
 
@@ -196,6 +196,20 @@ export function describe (frame: Frame | undefined): string {
   if (kind === undefined) return 'nothing'
   if (kind.$case === 'goodbye') return `goodbye ${GoodbyeReason[kind.value.reason]} (${kind.value.detail})`
   return `${kind.$case} ${JSON.stringify(kind.value, (_key, value: unknown) => value instanceof Uint8Array || (typeof value === 'object' && value !== null && (value as { type?: string }).type === 'Buffer') ? '<bytes>' : value)}`
+}
+
+/** A frame in a few words, stable enough to compare: 'ack 3', 'refusal 2 MALFORMED', 'goodbye PROTOCOL_ERROR', 'welcome'. */
+export function brief (frame: Frame | undefined): string {
+  const kind = frame?.kind
+  if (kind === undefined) return 'nothing'
+  switch (kind.$case) {
+    case 'ack': return `ack ${kind.value.seq}`
+    case 'refusal': return `refusal ${kind.value.seq} ${RefusalReason[kind.value.reason]?.replace('REFUSAL_REASON_', '') ?? kind.value.reason}`
+    case 'goodbye': return `goodbye ${GoodbyeReason[kind.value.reason]?.replace('GOODBYE_REASON_', '') ?? kind.value.reason}`
+    case 'message': return `message ${kind.value.seq}`
+    case 'announce': return `announce ${kind.value.tower?.hostname}:${kind.value.tower?.port}`
+    default: return kind.$case
+  }
 }
 
 /** A plain TCP connection (no TLS at all) that sends nothing: a scanner, or a very slow client. */
