@@ -118,7 +118,7 @@ export function renderSummary (result: Conservation, frame: Frame, elapsed: numb
   const { known, possible } = discovery(frame.towers)
   const everyone = known === possible ? 'every tower knows every other' : 'discovery still spreading'
   const handOffs = frame.towers.reduce((sum, t) => sum + t.acked, 0)
-  const holdings = frame.towers.map((t, i) => `${t.name} ${result.holdings[i] ?? 0}`).join(' · ')
+  const holdings = describeHoldings(frame.towers.map((t, i) => [t.name, result.holdings[i] ?? 0]))
   const verdict = result.ok
     ? paint(GREEN, 'conservation held: none lost, none duplicated')
     : result.lost + result.duplicated + result.unknown === 0
@@ -135,6 +135,15 @@ export function renderSummary (result: Conservation, frame: Frame, elapsed: numb
   if (!result.settled) lines.push(`  unsettled     ${result.stillInFlight} messages were still in flight after the wait: counted where they are, not verified`)
   lines.push(`  ${verdict}`)
   return lines.join('\n')
+}
+
+/** Every tower's holding, or for many towers the five largest and the rest in one figure. */
+function describeHoldings (holdings: Array<[string, number]>): string {
+  if (holdings.length <= 10) return holdings.map(([name, count]) => `${name} ${count}`).join(' · ')
+  const sorted = [...holdings].sort((a, b) => b[1] - a[1])
+  const rest = sorted.slice(5)
+  const top = sorted.slice(0, 5).map(([name, count]) => `${name} ${count}`).join(' · ')
+  return `${top} · the other ${rest.length} towers ${rest.reduce((sum, [, count]) => sum + count, 0)}`
 }
 
 function num (n: number, width: number): string {

@@ -10,6 +10,7 @@ import { demoCommand } from './demo.js'
 import { EXIT_OK, EXIT_USAGE, report } from './exit.js'
 import { startCommand } from './start.js'
 import { statusCommand } from './status.js'
+import { guardStdout } from './stdout.js'
 
 function version (): string {
   // The same relative path from src/cli (tsx) and dist/cli (built).
@@ -55,4 +56,5 @@ async function main (argv: string[]): Promise<number> {
   }
 }
 
+guardStdout()
 process.exitCode = await main(process.argv)

@@ -16,6 +16,7 @@ import { addFlags, boolean, list, path, readFlags, value, type FlagValues } from
 import { defaultStateDir, readKeyPair, stateKeyPair } from './keys.js'
 import { messageLine } from './print.js'
 import { onStopSignals, type StopSignal } from './signals.js'
+import { onStdoutGone } from './stdout.js'
 import { formatRate, heldLine, RateMeter } from './status-line.js'
 
 const FLAGS = {
@@ -75,6 +76,10 @@ async function runStart (flags: StartFlags): Promise<void> {
   } catch (error) {
     throw listenProblem(error, options)
   }
+  // Listening from the first moment: a message can arrive while we announce.
+  const quiet = flags.quiet === true
+  if (!quiet) watchPeers(tower)
+  if (flags.print === true) printArrivals(tower)
   let admin: AdminServer | undefined
   try {
     for (const peer of flags.expand ?? []) tower.expand(peer.hostname, peer.port)
@@ -90,9 +95,6 @@ async function runStart (flags: StartFlags): Promise<void> {
   if (admin !== undefined) log(`admin endpoint ${admin.url} (/metrics, /status, POST /enqueue)`)
   log('type lines to enqueue them; Ctrl-C to hand everything to peers and stop')
 
-  const quiet = flags.quiet === true
-  if (!quiet) watchPeers(tower)
-  if (flags.print === true) printArrivals(tower)
   const input = readLines(tower, quiet)
   const heartbeat = startHeartbeat(tower, flags.statusInterval ?? 60)
 
@@ -154,8 +156,9 @@ function watchPeers (tower: Tower): void {
 
 function printArrivals (tower: Tower): void {
   let printing = true
-  process.stdout.on('error', error => {
-    if (printing) log(`stopped printing messages: stdout ${reason(error)}`)
+  // The tower serves the network whether or not anyone reads what it prints.
+  onStdoutGone(() => {
+    if (printing) log('stdout was closed: no longer printing messages; the tower keeps running')
     printing = false
   })
   tower.on('message', message => {

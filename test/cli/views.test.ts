@@ -88,3 +88,10 @@ t.test('status for a person', async t => {
   t.match(text, /alive +127\.0\.0\.1:7002[^\n]*\n +lost +127\.0\.0\.1:7001/, 'alive peers first')
   t.notMatch(formatStatus(doc, 0), /peers \(/, '--peers 0 lists none')
 })
+
+t.test('the summary names the largest holders when there are many towers', async t => {
+  const towers = Array.from({ length: 12 }, (_, i) => row(`t${i + 1}`, 11, 0))
+  const holdings = [9, 0, 1, 0, 0, 0, 0, 8, 0, 0, 2, 3]
+  const text = renderSummary({ ...held, injected: 23, held: 23, holdings }, { ...frame, towers }, 3, false)
+  t.match(text, /held by +t1 9 · t8 8 · t12 3 · t11 2 · t3 1 · the other 7 towers 0\n/)
+})
