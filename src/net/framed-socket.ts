@@ -112,6 +112,8 @@ export class FramedSocket {
       }
     } catch (error) {
       if (!(error instanceof ClacksError)) throw error
+      // Settle what this read delivered before ending, as after any frame.
+      handler.readEnd()
       this.goodbye(GoodbyeReason.GOODBYE_REASON_PROTOCOL_ERROR, error.message)
       this.#reportClosed(error)
       return

@@ -120,8 +120,8 @@ export class InboundConnection implements FrameHandler {
     }
     const tower = hello.tower
     const problem = tower === undefined ? 'hello has no tower' : addressProblem(tower.hostname, tower.port)
-    if (problem !== undefined || hello.instanceId.length !== MESSAGE_ID_BYTES) {
-      return this.#protocolError(problem ?? 'instance id must be 16 bytes')
+    if (problem !== undefined || hello.instanceId.length !== MESSAGE_ID_BYTES || hello.sessionId.length !== MESSAGE_ID_BYTES) {
+      return this.#protocolError(problem ?? 'instance id and session id must be 16 bytes each')
     }
     if (Buffer.from(this.#host.instanceId).equals(hello.instanceId)) {
       // Our own address under another name (localhost for 127.0.0.1, say).
@@ -152,12 +152,12 @@ export class InboundConnection implements FrameHandler {
 
   #resumeOrStart (hello: Hello): InboundSession {
     const sessions = this.#host.sessions
-    const dialer = Buffer.from(hello.instanceId).toString('hex')
+    const id = Buffer.from(hello.sessionId).toString('hex')
     const resuming = Buffer.from(this.#host.instanceId).equals(hello.resumeInstanceId)
-    let session = sessions.find(dialer)
-    // The dialer's old connection may still be open (a reset we have not seen yet): end it first.
+    let session = sessions.find(id)
+    // The session's old connection may still be open (a reset we have not seen yet): end it first.
     session?.connection?.replace()
-    if (session === undefined || !resuming) session = sessions.start(dialer)
+    if (session === undefined || !resuming) session = sessions.start(id)
     else sessions.touch(session)
     session.connection = this
     return session
@@ -185,7 +185,9 @@ export class InboundConnection implements FrameHandler {
     this.#socket.send({ kind: { $case: 'announce', value: { tower: { hostname: this.#host.self.hostname, port: this.#host.self.port } } } })
   }
 
+  /** Acknowledges what was taken, then ends: the dialer re-queues only what the last Ack leaves out. */
   #protocolError (detail: string): void {
+    this.readEnd()
     this.#state = 'closed'
     this.#host.protocolErrors++
     this.#socket.goodbye(GoodbyeReason.GOODBYE_REASON_PROTOCOL_ERROR, detail)

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { connect, type TLSSocket } from 'node:tls'
 import { ConnectionError, HandshakeTimeoutError, ProtocolError, RefusedError } from '../errors.js'
 import { GoodbyeReason, RefusalReason, type Frame, type Goodbye, type Refusal, type Welcome } from '../gen/clacks/v1/frame.js'
@@ -81,6 +82,8 @@ export class Link {
   #socket: FramedSocket | undefined
   /** The acceptor's instance id in the current or last session. */
   #remoteInstance: Uint8Array = Buffer.alloc(0)
+  /** This link's session id: the acceptor keeps our session under it across reconnections. */
+  readonly #sessionId = randomBytes(16)
   #nextSeq = 1
   /** The highest seq acknowledged in this session: acks never go back. */
   #lastAck = 0
@@ -280,7 +283,8 @@ export class Link {
             protocolVersion: PROTOCOL_VERSION,
             tower: { hostname: this.#host.self.hostname, port: this.#host.self.port },
             instanceId: Buffer.from(this.#host.instanceId),
-            resumeInstanceId: Buffer.from(this.#remoteInstance)
+            resumeInstanceId: Buffer.from(this.#remoteInstance),
+            sessionId: this.#sessionId
           }
         }
       })
@@ -376,9 +380,13 @@ export class Link {
    */
   #goodbye (goodbye: Goodbye): void {
     const socket = this.#socket
+    const welcomed = this.#state === 'open'
     this.#socket = undefined
     this.#clearTimers()
-    this.#returnAll('not-received')
+    // Before a Welcome, a Goodbye says nothing of the earlier session: its
+    // messages stay in doubt until a resume settles them.
+    if (welcomed) this.#returnAll('not-received')
+    else this.#returnPending('not-sent')
     const reason = goodbye.reason
     const refusedUs = reason === GoodbyeReason.GOODBYE_REASON_IGNORED || reason === GoodbyeReason.GOODBYE_REASON_VERSION_UNSUPPORTED ||
       reason === GoodbyeReason.GOODBYE_REASON_TOO_MANY_CONNECTIONS
@@ -387,13 +395,14 @@ export class Link {
       : new ConnectionError(`${this.peer.hostname}:${this.peer.port} ended the connection: ${GoodbyeReason[reason]}`)
     this.#rejectAnnounces(error)
     socket?.destroy()
-    if (reason === GoodbyeReason.GOODBYE_REASON_IDLE || reason === GoodbyeReason.GOODBYE_REASON_REPLACED) {
+    if (welcomed && (reason === GoodbyeReason.GOODBYE_REASON_IDLE || reason === GoodbyeReason.GOODBYE_REASON_REPLACED)) {
       this.#transition('idle')
       return
     }
     this.#backoff.failed()
     this.#transition('backoff')
     this.#host.failed(this, error)
+    if (this.#inFlight.length > 0) this.#scheduleReconnect()
   }
 
   #protocolError (detail: string): void {

@@ -4,8 +4,8 @@
  * connection broke learn exactly which in-doubt messages arrived.
  */
 export interface InboundSession {
-  /** The dialer's instance id, hex. */
-  readonly dialer: string
+  /** The session id the dialer chose for its link, hex. */
+  readonly id: string
   /** The highest sequence number settled (held or refused). */
   settled: number
   /** Refused sequence numbers within the last window below `settled`, ascending. */
@@ -15,7 +15,7 @@ export interface InboundSession {
 }
 
 /**
- * Sessions by dialer instance, least recently used first. Bounded: when full,
+ * Sessions by id, least recently used first. Bounded: when full,
  * the least recently used session without a connection is forgotten (a dialer
  * resuming it then re-sends its in-doubt messages, which may duplicate them).
  */
@@ -29,23 +29,23 @@ export class SessionTable {
   }
 
   /** The session to resume, or undefined when there is none to resume. */
-  find (dialer: string): InboundSession | undefined {
-    return this.#sessions.get(dialer)
+  find (id: string): InboundSession | undefined {
+    return this.#sessions.get(id)
   }
 
-  /** A fresh session for the dialer, replacing any earlier one. */
-  start (dialer: string): InboundSession {
-    this.#sessions.delete(dialer)
+  /** A fresh session under this id, replacing any earlier one. */
+  start (id: string): InboundSession {
+    this.#sessions.delete(id)
     this.#evictIfFull()
-    const session: InboundSession = { dialer, settled: 0, refused: [], connection: undefined }
-    this.#sessions.set(dialer, session)
+    const session: InboundSession = { id, settled: 0, refused: [], connection: undefined }
+    this.#sessions.set(id, session)
     return session
   }
 
   /** Marks a session as just used, so it is evicted last. */
   touch (session: InboundSession): void {
-    this.#sessions.delete(session.dialer)
-    this.#sessions.set(session.dialer, session)
+    this.#sessions.delete(session.id)
+    this.#sessions.set(session.id, session)
   }
 
   noteRefused (session: InboundSession, seq: number): void {
@@ -60,7 +60,7 @@ export class SessionTable {
     if (this.#sessions.size < this.maxSessions) return
     for (const session of this.#sessions.values()) {
       if (session.connection === undefined) {
-        this.#sessions.delete(session.dialer)
+        this.#sessions.delete(session.id)
         return
       }
     }

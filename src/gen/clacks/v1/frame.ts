@@ -120,6 +120,14 @@ export interface Hello {
    * instance id, the acceptor resumes that session (see Welcome).
    */
   resumeInstanceId: Buffer;
+  /**
+   * The session this connection carries: 16 random bytes the dialer chose
+   * for its link to this acceptor, sent again on every reconnection of that
+   * link. The acceptor keeps sessions by this id, so that two links of one
+   * tower to the same acceptor (known to it under two names) never share
+   * sequence numbers.
+   */
+  sessionId: Buffer;
 }
 
 /** Welcome accepts a Hello. After it the dialer may send Message frames. */
@@ -336,7 +344,13 @@ export const Frame: MessageFns<Frame> = {
 };
 
 function createBaseHello(): Hello {
-  return { protocolVersion: 0, tower: undefined, instanceId: Buffer.alloc(0), resumeInstanceId: Buffer.alloc(0) };
+  return {
+    protocolVersion: 0,
+    tower: undefined,
+    instanceId: Buffer.alloc(0),
+    resumeInstanceId: Buffer.alloc(0),
+    sessionId: Buffer.alloc(0),
+  };
 }
 
 export const Hello: MessageFns<Hello> = {
@@ -352,6 +366,9 @@ export const Hello: MessageFns<Hello> = {
     }
     if (message.resumeInstanceId.length !== 0) {
       writer.uint32(34).bytes(message.resumeInstanceId);
+    }
+    if (message.sessionId.length !== 0) {
+      writer.uint32(42).bytes(message.sessionId);
     }
     return writer;
   },
@@ -399,6 +416,14 @@ export const Hello: MessageFns<Hello> = {
             }
 
             message.resumeInstanceId = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.sessionId = Buffer.from(reader.bytes());
             continue;
           }
         }
