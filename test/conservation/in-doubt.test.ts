@@ -122,7 +122,7 @@ t.test('an acceptor that ends a connection for a protocol error first acknowledg
     const message = (seq: number): Frame => ({ kind: { $case: 'message', value: { seq, id: randomBytes(16), payload: Buffer.from(`seq ${seq}`), hops: 0, friend: undefined } } })
     // One write: the hello, a good message, and one that skips a seq.
     socket.write(Buffer.concat([
-      encodeFrame({ kind: { $case: 'hello', value: { protocolVersion: 1, tower: { hostname: '127.0.0.36', port: 4000 }, instanceId: randomBytes(16), resumeInstanceId: Buffer.alloc(0) } } }),
+      encodeFrame({ kind: { $case: 'hello', value: { protocolVersion: 1, tower: { hostname: '127.0.0.36', port: 4000 }, instanceId: randomBytes(16), resumeInstanceId: Buffer.alloc(0), sessionId: randomBytes(16) } } }),
       encodeFrame(message(1)),
       encodeFrame(message(3))
     ]))
