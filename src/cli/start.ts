@@ -76,9 +76,7 @@ async function runStart (flags: StartFlags): Promise<void> {
   } catch (error) {
     throw listenProblem(error, options)
   }
-  // Listening from the first moment: a message can arrive while we announce.
-  const quiet = flags.quiet === true
-  if (!quiet) watchPeers(tower)
+  // Printing from the first moment: a message can arrive while we announce.
   if (flags.print === true) printArrivals(tower)
   let admin: AdminServer | undefined
   try {
@@ -94,6 +92,9 @@ async function runStart (flags: StartFlags): Promise<void> {
   log(`sendrate ${formatRate(tower.options.sendrate, 'msg')}, byterate ${formatRate(tower.options.byterate, 'B')}; peers known: ${tower.survey().length}`)
   if (admin !== undefined) log(`admin endpoint ${admin.url} (/metrics, /status, POST /enqueue)`)
   log('type lines to enqueue them; Ctrl-C to hand everything to peers and stop')
+
+  const quiet = flags.quiet === true
+  if (!quiet) watchPeers(tower)
 
   const input = readLines(tower, quiet)
   const heartbeat = startHeartbeat(tower, flags.statusInterval ?? 60)

@@ -56,13 +56,15 @@ t.test('two towers announce, exchange typed lines, serve admin, and drain on a s
   }))
   const b = clacks(t, ['start', '--config', config])
   const upB = await up(b)
-  t.match(a.stderr, new RegExp(`discovered 127\\.0\\.0\\.1:${upB.port}`), 'a learns of b from its announce')
+  await a.waitFor('stderr', new RegExp(`discovered 127\\.0\\.0\\.1:${upB.port}`))
+  t.pass('a learns of b from its announce')
 
   a.write('hello from a')
   const fromA = await printed(b, 'hello from a')
   t.match(fromA, { hops: Number, encoding: 'utf8', from: `127.0.0.1:${upA.port}` }, 'b prints what was typed into a')
   t.match(fromA.id, /^[0-9a-f]{32}$/)
-  t.match(a.stderr, new RegExp(`queued ${String(fromA.id)}`), 'a confirmed the line on stderr')
+  await a.waitFor('stderr', new RegExp(`queued ${String(fromA.id)}`))
+  t.pass('a confirmed the line on stderr')
   b.write('héllo from b ✓')
   t.match(await printed(a, 'héllo from b ✓'), { from: `127.0.0.1:${upB.port}` }, 'and the other way, UTF-8 intact')
 
@@ -112,7 +114,7 @@ t.test('two towers announce, exchange typed lines, serve admin, and drain on a s
   b.child.kill('SIGINT')
   await b.waitFor('stderr', /SIGINT: handing [1-9]\d* messages to peers/)
   b.child.kill('SIGINT')
-  t.same(await b.exit(5000), { code: 130, signal: null }, 'a second signal exits at once (128 + SIGINT)')
+  t.same(await b.exit(10_000), { code: 130, signal: null }, 'a second signal exits at once (128 + SIGINT)')
   t.match(b.stderr, /SIGINT again: exiting now/)
 })
 

@@ -53,7 +53,8 @@ export class Clacks {
     this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { this.stderr += chunk; this.#changed() })
     // A child that exited before we wrote to it must not crash the test with EPIPE.
     this.child.stdin?.on('error', () => {})
-    this.exited = new Promise(resolve => this.child.on('exit', (code, signal) => resolve({ code, signal })))
+    // 'close', not 'exit': by then everything the child wrote has been read.
+    this.exited = new Promise(resolve => this.child.on('close', (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal })))
   }
 
   #changed (): void {
@@ -61,7 +62,7 @@ export class Clacks {
   }
 
   /** Resolves with the first match of `pattern` in stdout or stderr; rejects after `ms` or if the child exits first. */
-  waitFor (stream: 'stdout' | 'stderr', pattern: RegExp, ms = 15_000): Promise<RegExpMatchArray> {
+  waitFor (stream: 'stdout' | 'stderr', pattern: RegExp, ms = 30_000): Promise<RegExpMatchArray> {
     return new Promise((resolve, reject) => {
       const check = (): boolean => {
         const match = this[stream].match(pattern)
@@ -94,7 +95,7 @@ export class Clacks {
   }
 
   /** Waits for the exit, at most `ms`, then kills. */
-  async exit (ms = 20_000): Promise<Exit> {
+  async exit (ms = 30_000): Promise<Exit> {
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<'timeout'>(resolve => { timer = setTimeout(() => resolve('timeout'), ms) })
     const result = await Promise.race([this.exited, timeout])
@@ -122,7 +123,7 @@ export function clacks (t: Teardown, args: string[], options: { cwd?: string, en
 }
 
 /** Runs `clacks ARGS` to its end (at most `ms`), stdin closed. */
-export async function run (t: Teardown, args: string[], ms = 20_000, options: { cwd?: string, env?: NodeJS.ProcessEnv } = {}): Promise<Exit & { stdout: string, stderr: string }> {
+export async function run (t: Teardown, args: string[], ms = 30_000, options: { cwd?: string, env?: NodeJS.ProcessEnv } = {}): Promise<Exit & { stdout: string, stderr: string }> {
   const child = clacks(t, args, options)
   child.child.stdin?.end()
   const exit = await child.exit(ms)
