@@ -55,15 +55,15 @@ t.test('in-doubt messages stay in doubt when the acceptor refuses the reconnecti
   sender.expand(acceptor.hostname, acceptor.port)
   await waitFor(() => sender.stats().acked === 1, 5000, 'the first hand-off')
 
-  t.ok(relay.inject('blackhole', 0, 3000), 'acknowledgements are lost from now on, for 3 s')
+  t.ok(relay.inject('blackhole', 0, 4000), 'acknowledgements are lost from now on, for 4 s')
   for (let i = 0; i < 10; i++) ids.push(sender.enqueue(`message ${i}`))
   await waitFor(() => acceptor.stats().received === 11, 5000, 'the acceptor to take all ten')
   sender.pause()
   await waitFor(() => sender.stats().inDoubt === 10, 5000, 'the ack timeout: ten in doubt')
-  await waitFor(() => sender.stats().inDoubt < 10 || relay.counts.connections > 1, 5000, 'a reconnection')
+  await waitFor(() => acceptor.stats().connectionsRefused > 0, 5000, 'a reconnection to be refused')
 
-  // Once the blackhole ends (both ends reset) the resume can settle them.
-  await waitFor(() => sender.stats().inFlight === 0, 10_000, 'the doubt to be settled')
+  // Once the blackhole ends (both ends reset) a resume can settle them.
+  await waitFor(() => sender.stats().inFlight === 0, 15_000, 'the doubt to be settled')
   const s = sender.stats()
   t.comment(`sender: returned ${s.returned}, acked ${s.acked}; acceptor: received ${acceptor.stats().received}, refused connections ${acceptor.stats().connectionsRefused}`)
   t.ok(acceptor.stats().connectionsRefused > 0, 'the acceptor did refuse a reconnection')
@@ -95,7 +95,7 @@ t.test('a tower known under two names: each link\'s session stays its own', asyn
   // The route comes back; the relay link resumes its session.
   relay.heal()
   sender.pause()
-  await waitFor(() => sender.stats().inFlight === 0, 10_000, 'the doubt to be settled')
+  await waitFor(() => sender.stats().inFlight === 0, 15_000, 'the doubt to be settled')
   const s = sender.stats()
   t.comment(`sender: returned ${s.returned}, acked ${s.acked}; acceptor: received ${acceptor.stats().received}, protocol errors ${acceptor.stats().protocolErrors}`)
   checkHeldOnce(t, [sender, acceptor], ids)
