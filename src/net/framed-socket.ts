@@ -12,6 +12,8 @@ export interface FrameHandler {
   readEnd (): void
   /** The socket can take more writes again after returning false. */
   drained (): void
+  /** Bytes arrived that are not a frame: the connection ends with a PROTOCOL_ERROR goodbye. */
+  unreadable (error: ClacksError): void
   /** The socket is gone; `error` unless it ended cleanly. Called once. */
   closed (error: Error | undefined): void
 }
@@ -114,6 +116,7 @@ export class FramedSocket {
       if (!(error instanceof ClacksError)) throw error
       // Settle what this read delivered before ending, as after any frame.
       handler.readEnd()
+      handler.unreadable(error)
       this.goodbye(GoodbyeReason.GOODBYE_REASON_PROTOCOL_ERROR, error.message)
       this.#reportClosed(error)
       return

@@ -48,11 +48,13 @@ export class InboundConnection implements FrameHandler {
   #unacknowledged = false
   /** Clock time of the last frame received, for idle detection. */
   lastActive: number
+  /** Clock time of the accept: the handshake must finish within the timeout of it, however the bytes dribble in. */
+  readonly acceptedAt: number
 
   constructor (socket: TLSSocket, host: AcceptorHost) {
     this.#host = host
     this.#socket = new FramedSocket(socket, host.maxFrameBytes, this)
-    this.lastActive = host.now()
+    this.lastActive = this.acceptedAt = host.now()
   }
 
   get state (): InboundState {
@@ -88,6 +90,10 @@ export class InboundConnection implements FrameHandler {
   }
 
   drained (): void {}
+
+  unreadable (): void {
+    this.#host.protocolErrors++
+  }
 
   closed (_error: Error | undefined): void {
     this.#state = 'closed'

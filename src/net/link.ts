@@ -1,15 +1,17 @@
 import { randomBytes } from 'node:crypto'
 import { connect, type TLSSocket } from 'node:tls'
 import { ConnectionError, HandshakeTimeoutError, ProtocolError, RefusedError } from '../errors.js'
-import { GoodbyeReason, RefusalReason, type Frame, type Goodbye, type Refusal, type Welcome } from '../gen/clacks/v1/frame.js'
+import { GoodbyeReason, RefusalReason, type Frame, type Goodbye, type Message, type Refusal, type Welcome } from '../gen/clacks/v1/frame.js'
 import type { TowerDescriptor } from '../gen/clacks/v1/tower.js'
 import type { TowerAddress } from '../tower/address.js'
 import type { Clock } from '../tower/clock.js'
-import type { HeldMessage } from '../tower/message.js'
+import { MESSAGE_ID_BYTES, type HeldMessage } from '../tower/message.js'
 import type { Peer } from '../tower/peer-table.js'
 import { Backoff } from './backoff.js'
 import { FramedSocket, type FrameHandler } from './framed-socket.js'
 import { PROTOCOL_VERSION } from './inbound.js'
+import { FRAME_HEADER_ROOM, MESSAGE_FRAME_OVERHEAD } from '../wire/limits.js'
+import { messageFrameSize } from '../wire/message-fast-path.js'
 
 export const ALPN_PROTOCOL = 'clacks/1'
 
@@ -88,6 +90,8 @@ export class Link {
   /** The highest seq acknowledged in this session: acks never go back. */
   #lastAck = 0
   #window: number
+  /** The largest frame the acceptor reads (Welcome.max_frame_bytes); ours until it says. */
+  #remoteMaxFrameBytes: number
   #inFlight: InFlight[] = []
   #inFlightBytes = 0
   /** Messages handed over while connecting: not yet numbered, not yet sent. */
@@ -104,6 +108,7 @@ export class Link {
     this.peer = peer
     this.#host = host
     this.#window = host.settings.maxInFlight
+    this.#remoteMaxFrameBytes = host.settings.maxFrameBytes
     this.#backoff = new Backoff({ initial: host.settings.backoffInitial, max: host.settings.backoffMax, random: host.random })
   }
 
@@ -134,7 +139,8 @@ export class Link {
   /** Whether a message of this many payload bytes can be handed to this link now. */
   canTake (bytes: number): boolean {
     const now = this.#host.clock.now()
-    if (now < this.#coolUntil) return false
+    // A frame the acceptor would not read would end the connection: such a message goes elsewhere.
+    if (now < this.#coolUntil || bytes + MESSAGE_FRAME_OVERHEAD > this.#remoteMaxFrameBytes) return false
     const held = this.#inFlight.length + this.#pending.length
     if (held >= this.#window || (held > 0 && this.#inFlightBytes + bytes > this.#host.settings.maxInFlightBytes)) return false
     switch (this.#state) {
@@ -211,6 +217,7 @@ export class Link {
     return {
       frame: frame => { if (this.#socket === getSocket()) this.#frame(frame) },
       readEnd: () => {},
+      unreadable: () => {},
       drained: () => { if (this.#socket === getSocket()) this.#host.ready(this) },
       closed: error => { if (this.#socket === getSocket()) this.#closed(error) }
     }
@@ -293,9 +300,13 @@ export class Link {
   }
 
   #welcome (welcome: Welcome): void {
+    if (welcome.protocolVersion !== PROTOCOL_VERSION || welcome.instanceId.length !== MESSAGE_ID_BYTES) {
+      return this.#protocolError(`welcome with protocol version ${welcome.protocolVersion} and a ${welcome.instanceId.length}-byte instance id`)
+    }
     this.#clearTimers()
     this.#settleInDoubt(welcome)
     this.#window = Math.max(1, Math.min(this.#host.settings.maxInFlight, welcome.maxInFlight || this.#host.settings.maxInFlight))
+    this.#remoteMaxFrameBytes = welcome.maxFrameBytes || this.#host.settings.maxFrameBytes
     this.#backoff.succeeded()
     this.#transition('open')
     this.#lastUsed = this.#host.clock.now()
@@ -334,10 +345,10 @@ export class Link {
     const seq = this.#nextSeq++
     if (this.#inFlight.length === 0) this.#lastProgress = this.#host.clock.now()
     this.#inFlight.push({ seq, message })
-    const friend = this.#host.friendFor(this)
-    ;(this.#socket as FramedSocket).send({
-      kind: { $case: 'message', value: { seq, id: message.id, payload: message.payload, hops: message.hops, friend } }
-    })
+    const value: Message = { seq, id: message.id, payload: message.payload, hops: message.hops, friend: this.#host.friendFor(this) }
+    // The friend is a hint: it is left out of a frame it would push over the acceptor's limit.
+    if (message.payload.length + FRAME_HEADER_ROOM > this.#remoteMaxFrameBytes && messageFrameSize(value) > this.#remoteMaxFrameBytes) value.friend = undefined
+    ;(this.#socket as FramedSocket).send({ kind: { $case: 'message', value } })
   }
 
   #ack (seq: number): void {

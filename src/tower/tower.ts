@@ -4,6 +4,7 @@ import type { TLSSocket } from 'node:tls'
 import { debuglog } from 'node:util'
 import { ClosedError, InvalidAddressError, InvalidPayloadError, NotStartedError, QueueFullError } from '../errors.js'
 import { GoodbyeReason, RefusalReason, type Message } from '../gen/clacks/v1/frame.js'
+import { MESSAGE_FRAME_OVERHEAD } from '../wire/limits.js'
 import type { TowerDescriptor } from '../gen/clacks/v1/tower.js'
 import { checkKeyPair, generateCertificate } from '../net/certs.js'
 import { InboundConnection, type AcceptorHost } from '../net/inbound.js'
@@ -20,9 +21,6 @@ import { maxFrameBytes, resolveOptions, type FilterResult, type MessageFilter, t
 import { emptyCounters, type TowerStats } from './stats.js'
 
 const debug = debuglog('clacks')
-
-/** Room for a Message frame's fields besides the payload, for byte-rate pacing. */
-const MESSAGE_FRAME_OVERHEAD = 48
 
 export interface TowerEvents {
   /** A message arrived from another tower and was queued. */
@@ -518,11 +516,10 @@ export class Tower extends EventEmitter<TowerEvents> {
     for (const link of this.#links.values()) link.checkTimers(now)
     const o = this.#options
     for (const connection of this.#inbound) {
-      const quiet = now - connection.lastActive
-      if (connection.state === 'awaiting-hello' && quiet > o.handshakeTimeout) {
+      if (connection.state === 'awaiting-hello' && now - connection.acceptedAt > o.handshakeTimeout) {
         this.#counters.handshakeTimeouts++
         connection.refuse(GoodbyeReason.GOODBYE_REASON_HANDSHAKE_TIMEOUT, `no hello within ${o.handshakeTimeout} ms`)
-      } else if (connection.state === 'open' && quiet > 2 * o.idleTimeout) {
+      } else if (connection.state === 'open' && now - connection.lastActive > 2 * o.idleTimeout) {
         connection.close(GoodbyeReason.GOODBYE_REASON_IDLE)
       }
     }

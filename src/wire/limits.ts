@@ -8,6 +8,13 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024
  */
 export const FRAME_HEADER_ROOM = 1024
 
+/**
+ * A bound on a Message frame's size besides its payload and friend: length
+ * prefix, tags, a sequence number up to 2^53, the 16-byte id, the payload's
+ * length and the hop count take at most 44 bytes.
+ */
+export const MESSAGE_FRAME_OVERHEAD = 48
+
 /** The largest frame body (length prefix excluded) read by default. */
 export const DEFAULT_MAX_FRAME_BYTES = DEFAULT_MAX_PAYLOAD_BYTES + FRAME_HEADER_ROOM
 
