@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { connect as connectTcp, type Socket } from 'node:net'
-import { connect, type TLSSocket } from 'node:tls'
+import { connect, createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls'
 import { GoodbyeReason, RefusalReason, type Frame, type Goodbye, type Message, type Welcome } from '../../src/gen/clacks/v1/frame.js'
 import type { TowerDescriptor } from '../../src/gen/clacks/v1/tower.js'
 import { encodeFrame, FrameDecoder } from '../../src/wire/index.js'
@@ -13,6 +13,8 @@ export interface RawHelloOptions {
   tower?: TowerDescriptor | undefined
   instanceId?: Uint8Array
   resumeInstanceId?: Uint8Array
+  /** The dialer's id for this link's session; a reconnection that resumes sends the same one. */
+  sessionId?: Uint8Array
 }
 
 export interface RawMessageOptions {
@@ -31,6 +33,8 @@ export interface RawMessageOptions {
 export class RawPeer {
   readonly socket: TLSSocket
   readonly instanceId: Buffer
+  /** The session id its hello names unless told otherwise. */
+  readonly sessionId: Buffer
   /** Every frame received, in order. */
   readonly frames: Frame[] = []
   /** Set when the tower's bytes did not decode (the tower broke framing). */
@@ -40,9 +44,10 @@ export class RawPeer {
   #waiters: Array<() => void> = []
   readonly #decoder = new FrameDecoder()
 
-  private constructor (socket: TLSSocket, instanceId: Buffer) {
+  private constructor (socket: TLSSocket, instanceId: Buffer, sessionId: Buffer) {
     this.socket = socket
     this.instanceId = instanceId
+    this.sessionId = sessionId
     socket.on('data', (chunk: Buffer) => {
       this.#decoder.push(chunk)
       try {
@@ -60,10 +65,10 @@ export class RawPeer {
   }
 
   /** Opens a TLS connection to a tower; resolves once TLS is up (no Clacks frame sent yet). */
-  static connect (port: number, host = '127.0.0.1', instanceId: Buffer = randomBytes(16)): Promise<RawPeer> {
+  static connect (port: number, host = '127.0.0.1', instanceId: Buffer = randomBytes(16), sessionId: Buffer = randomBytes(16)): Promise<RawPeer> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port, ALPNProtocols: ['clacks/1'], rejectUnauthorized: false, minVersion: 'TLSv1.3' })
-      const peer = new RawPeer(socket, instanceId)
+      const peer = new RawPeer(socket, instanceId, sessionId)
       const onError = (error: Error): void => reject(error)
       socket.once('error', onError)
       socket.once('secureConnect', () => {
@@ -72,6 +77,11 @@ export class RawPeer {
         else resolve(peer)
       })
     })
+  }
+
+  /** Wraps a socket accepted by a {@link RawAcceptor}: the same hand-driven side, as the acceptor. */
+  static accepted (socket: TLSSocket): RawPeer {
+    return new RawPeer(socket, randomBytes(16), randomBytes(16))
   }
 
   /** Whether the tower closed the connection (or it broke). */
@@ -93,7 +103,7 @@ export class RawPeer {
   }
 
   hello (options: RawHelloOptions = {}): void {
-    this.send(helloFrame({ instanceId: this.instanceId, ...options }))
+    this.send(helloFrame({ instanceId: this.instanceId, sessionId: this.sessionId, ...options }))
   }
 
   /** Hello, then the tower's first answer, which must be a Welcome. */
@@ -172,7 +182,8 @@ export function helloFrame (options: RawHelloOptions = {}): Frame {
         protocolVersion: options.protocolVersion ?? 1,
         tower: 'tower' in options ? options.tower : RAW_PEER_ADDRESS,
         instanceId: Buffer.from(options.instanceId ?? randomBytes(16)),
-        resumeInstanceId: Buffer.from(options.resumeInstanceId ?? Buffer.alloc(0))
+        resumeInstanceId: Buffer.from(options.resumeInstanceId ?? Buffer.alloc(0)),
+        sessionId: Buffer.from(options.sessionId ?? randomBytes(16))
       }
     }
   }
@@ -196,6 +207,83 @@ export function describe (frame: Frame | undefined): string {
   if (kind === undefined) return 'nothing'
   if (kind.$case === 'goodbye') return `goodbye ${GoodbyeReason[kind.value.reason]} (${kind.value.detail})`
   return `${kind.$case} ${JSON.stringify(kind.value, (_key, value: unknown) => value instanceof Uint8Array || (typeof value === 'object' && value !== null && (value as { type?: string }).type === 'Buffer') ? '<bytes>' : value)}`
+}
+
+export function welcomeFrame (options: Partial<Welcome> = {}): Frame {
+  return {
+    kind: {
+      $case: 'welcome',
+      value: {
+        protocolVersion: 1,
+        tower: RAW_PEER_ADDRESS,
+        instanceId: randomBytes(16),
+        settledThrough: 0,
+        refused: [],
+        maxInFlight: 256,
+        maxFrameBytes: 1024 * 1024 + 1024,
+        ...options
+      }
+    }
+  }
+}
+
+/**
+ * A hand-driven Clacks acceptor: a TLS server (TLS 1.3, ALPN clacks/1) whose
+ * connections are {@link RawPeer}s, answering a tower's dials however a test
+ * tells it to.
+ */
+export class RawAcceptor {
+  readonly server: TlsServer
+  readonly connections: RawPeer[] = []
+  port = 0
+  #taken = 0
+  #waiters: Array<() => void> = []
+
+  private constructor (key: string, cert: string) {
+    this.server = createTlsServer({ key, cert, minVersion: 'TLSv1.3', ALPNProtocols: ['clacks/1'] }, socket => {
+      this.connections.push(RawPeer.accepted(socket))
+      const waiters = this.#waiters
+      this.#waiters = []
+      for (const waiter of waiters) waiter()
+    })
+    this.server.on('tlsClientError', () => {})
+  }
+
+  static async listen (key: string, cert: string, host: string, port = 0): Promise<RawAcceptor> {
+    const acceptor = new RawAcceptor(key, cert)
+    await new Promise<void>((resolve, reject) => {
+      acceptor.server.once('error', reject)
+      acceptor.server.listen(port, host, () => {
+        const address = acceptor.server.address()
+        acceptor.port = typeof address === 'object' && address !== null ? address.port : port
+        resolve()
+      })
+    })
+    return acceptor
+  }
+
+  /** The next connection not yet returned; rejects after `ms`. */
+  async accept (ms = 5000): Promise<RawPeer> {
+    const deadline = Date.now() + ms
+    for (;;) {
+      const connection = this.connections[this.#taken]
+      if (connection !== undefined) {
+        this.#taken++
+        return connection
+      }
+      const left = deadline - Date.now()
+      if (left <= 0) throw new Error(`no connection within ${ms} ms`)
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(resolve, left)
+        this.#waiters.push(() => { clearTimeout(timer); resolve() })
+      })
+    }
+  }
+
+  close (): Promise<void> {
+    for (const connection of this.connections) connection.destroy()
+    return new Promise(resolve => this.server.close(() => resolve()))
+  }
 }
 
 /** A frame in a few words, stable enough to compare: 'ack 3', 'refusal 2 MALFORMED', 'goodbye PROTOCOL_ERROR', 'welcome'. */
