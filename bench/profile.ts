@@ -5,7 +5,8 @@
  * tower runs in a bench worker, the profiled tower in a process of its own
  * (bench/workers/solo.ts), messages circulating between them at unlimited rate.
  *
- * - cpu: `node --cpu-prof`, summarised here as text (top functions and files by self time);
+ * - cpu: the V8 profiler over the measured seconds (after start-up and a warm-up),
+ *   summarised here as text (top functions and files by self time);
  * - flame: `clinic flame` (a flame graph, HTML);
  * - doctor: `clinic doctor` (event-loop delay, CPU, memory, handles, HTML).
  *
@@ -13,7 +14,7 @@
  * paths are printed at the end.
  */
 import { spawn } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -58,12 +59,6 @@ function run (command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs
   })
 }
 
-/** The newest main-thread profile (CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile, thread 0; tsx's loader thread writes its own). */
-function newestMainThreadProfile (dir: string): string | undefined {
-  const files = readdirSync(dir).filter(f => /\.0\.\d+\.cpuprofile$/.test(f)).map(f => join(dir, f))
-  return files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]
-}
-
 async function main (): Promise<number> {
   const quick = process.argv.includes('--quick')
   const payload = Number(option('payload', '1024'))
@@ -92,15 +87,14 @@ async function main (): Promise<number> {
       log(`${tool}: two towers, ${payload} B payloads, ${seconds} s, profiling one of them`)
       try {
         if (tool === 'cpu') {
-          const dir = join(dest, 'cpu')
-          mkdirSync(dir, { recursive: true })
-          const r = await run(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...solo], env, (seconds + 60) * 1000)
-          const file = newestMainThreadProfile(dir)
-          if (r.code !== 0 || file === undefined) throw new Error(`the profiled tower exited with ${r.code}`)
+          const file = join(dest, `cpu-${payload}B.cpuprofile`)
+          const r = await run(process.execPath, [...solo, '--cpu-profile', file], env, (seconds + 60) * 1000)
+          if (r.code !== 0 || !existsSync(file)) throw new Error(`the profiled tower exited with ${r.code}`)
           const summary = profileMarkdown(summarizeProfile(JSON.parse(readFileSync(file, 'utf8'))))
-          writeFileSync(join(dest, 'cpu-summary.md'), summary)
-          process.stdout.write(`\n## Where the time goes (node --cpu-prof, ${payload} B payloads)\n\n${summary}\n`)
-          reports.push(`cpu: ${file} (open in Chrome DevTools → Performance, or VS Code); summary ${join(dest, 'cpu-summary.md')}`)
+          const summaryFile = join(dest, `cpu-${payload}B-summary.md`)
+          writeFileSync(summaryFile, summary)
+          process.stdout.write(`\n## Where the time goes (V8 CPU profile of the steady state, ${payload} B payloads)\n\n${summary}\n`)
+          reports.push(`cpu: ${file} (open in Chrome DevTools → Performance, or VS Code); summary ${summaryFile}`)
         } else {
           const clinic = join(repo, 'node_modules', '.bin', 'clinic')
           const r = await run(clinic, [tool, '--open=false', `--dest=${dest}`, '--', process.execPath, ...solo], env, (seconds + 600) * 1000)

@@ -5,8 +5,8 @@
  * loopback, beside two baselines measured in the same run (a raw node:tls
  * ring, the limit; and the npm prototype clacks-p2p@0.3.3). Progress goes to
  * stderr, a line per measurement; the results go to
- * bench/results/<date>-<host>.json with a Markdown summary (also printed) and
- * two SVG charts beside it. See bench/README.md for how to read them.
+ * bench/results/<date>-<host>.json (<date>-<host>-quick.json with --quick)
+ * with a Markdown summary (also printed) and two SVG charts beside it. See bench/README.md for how to read them.
  *
  * Scenarios, in the order run: baselines (raw TLS, prototype), throughput,
  * latency, pacer, scale, codec. `--only` takes any of those names; the
@@ -148,7 +148,8 @@ async function main (): Promise<number> {
   computeRatios(results.rows)
 
   mkdirSync(args.out, { recursive: true })
-  const base = join(args.out, `${results.date}-${host}`)
+  // Quick runs get their own name, so that one never overwrites the day's full run.
+  const base = join(args.out, `${results.date}-${host}${args.quick ? '-quick' : ''}`)
   const summary = markdown(results)
   writeFileSync(`${base}.json`, JSON.stringify(results, null, 2) + '\n')
   writeFileSync(`${base}.md`, summary)

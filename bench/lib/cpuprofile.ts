@@ -1,4 +1,4 @@
-/** A text summary of a V8 .cpuprofile (from node --cpu-prof): where the time went, by function and by file. */
+/** A text summary of a V8 .cpuprofile: where the time went, by function and by file. */
 import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -76,8 +76,7 @@ export function summarizeProfile (profile: CpuProfile, top = 25): ProfileSummary
 export function profileMarkdown (s: ProfileSummary): string {
   const lines = [
     `CPU profile of ${Math.round(s.durationMs / 100) / 10} s, ${Math.round(s.idleMs / s.durationMs * 100)} % idle. ` +
-      'Percentages are of the busy time. Self = time in the function itself; total = with what it called. ' +
-      'Start-up (module loading) is included; the rest is the steady two-tower exchange.',
+      'Percentages are of the busy time. Self = time in the function itself; total = with what it called.',
     '',
     '| self % | self ms | total % | function | where |',
     '|---:|---:|---:|---|---|',
