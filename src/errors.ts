@@ -58,8 +58,12 @@ export class ProtocolError extends ClacksError {
 }
 
 export class InvalidOptionError extends ClacksError {
-  constructor (readonly option: string, message: string) {
-    super('CLACKS_ERR_INVALID_OPTION', `option "${option}": ${message}`)
+  /** What is wrong with the value, without the option's name: for callers that name options their own way (CLI flags). */
+  readonly problem: string
+
+  constructor (readonly option: string, problem: string) {
+    super('CLACKS_ERR_INVALID_OPTION', `option "${option}": ${problem}`)
+    this.problem = problem
   }
 }
 
@@ -120,7 +124,11 @@ export class CertificateError extends ClacksError {
 
 /** The tower could not listen: the port is taken, or the address is not this machine's. */
 export class ListenError extends ClacksError {
-  constructor (message: string, options?: { cause?: unknown }) {
+  /** The system's reason, e.g. 'EADDRINUSE' (port taken), 'EADDRNOTAVAIL' (not this machine's address), 'EACCES'. */
+  readonly reason: string | undefined
+
+  constructor (message: string, options?: { cause?: unknown, reason?: string }) {
     super('CLACKS_ERR_LISTEN', message, options)
+    this.reason = options?.reason
   }
 }

@@ -40,7 +40,7 @@ export async function startNetwork (count: number, sendrate: number): Promise<{ 
   try {
     return { towers: await startTowers(spread, sendrate), sharedHost: false }
   } catch (error) {
-    const code = error instanceof ListenError ? (error.cause as NodeJS.ErrnoException | undefined)?.code : undefined
+    const code = error instanceof ListenError ? error.reason : undefined
     if (code !== 'EADDRNOTAVAIL') throw error
     return { towers: await startTowers(spread.map(() => '127.0.0.1'), sendrate), sharedHost: true }
   }

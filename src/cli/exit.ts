@@ -73,7 +73,7 @@ export function reason (error: unknown): string {
 export function fromLibraryError (error: unknown): CliError | undefined {
   if (error instanceof CliError) return error
   if (error instanceof InvalidOptionError) {
-    return usageError(`${flagName(error.option)}: ${error.message.replace(/^option "[^"]*": /, '')}`)
+    return usageError(`${flagName(error.option)}: ${error.problem}`)
   }
   if (error instanceof ClacksError) {
     return error.code === 'CLACKS_ERR_INVALID_ADDRESS' ? usageError(error.message) : runtimeError(error.message, error)

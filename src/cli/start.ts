@@ -131,7 +131,7 @@ function towerOptions (flags: StartFlags): Partial<TowerOptions> & { hostname: s
 function listenProblem (error: unknown, options: Partial<TowerOptions>): unknown {
   if (!(error instanceof ListenError)) return error
   const where = `${options.hostname}:${options.port}`
-  const code = (error.cause as NodeJS.ErrnoException | undefined)?.code
+  const code = error.reason
   if (code === 'EADDRINUSE') return runtimeError(`cannot listen on ${where}: the port is already in use; choose another with --port, or --port 0 for any free one`, error)
   if (code === 'EADDRNOTAVAIL') return runtimeError(`cannot listen on ${where}: ${options.hostname} is not an address of this machine; give one of its own with --hostname`, error)
   if (code === 'EACCES') return runtimeError(`cannot listen on ${where}: permission denied; use a port above 1023 with --port`, error)
@@ -197,11 +197,8 @@ async function stop (tower: Tower, signal: StopSignal): Promise<void> {
   const reachable = stats.peers.new + stats.peers.alive + stats.peers.lost
   const drain = held === 0 || reachable > 0
   if (held === 0) log(`${signal}: stopping (nothing held)`)
-  else if (drain) log(`${signal}: handing ${held} messages to peers, unpaced, for at most ${tower.options.drainTimeout / 1000} s (${signal} again to exit at once)`)
+  else if (drain) log(`${signal}: handing ${held} messages to peers, for at most ${tower.options.drainTimeout / 1000} s (${signal} again to exit at once)`)
   else log(`${signal}: no peer to hand ${held} messages to`)
-  // The pacer shapes steady circulation; a stop must hand everything on within
-  // drainTimeout, which at the default 1 message/s would be about ten messages.
-  if (drain && held > 0) tower.setRate({ sendrate: Infinity, byterate: Infinity })
   const { left } = await tower.close({ drain })
   if (left > 0) log(`stopped: ${left} messages could not be handed on and are lost with this tower`)
   else log(held > 0 ? 'stopped: every message was handed on' : 'stopped')

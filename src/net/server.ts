@@ -46,7 +46,7 @@ export class TowerServer {
         const why = error.code === 'EADDRINUSE'
           ? 'the port is already in use (choose another with the port option, or 0 for any free port)'
           : error.code === 'EADDRNOTAVAIL' ? 'that address is not one of this machine\'s' : error.message
-        reject(new ListenError(`cannot listen on ${where}: ${why}`, { cause: error }))
+        reject(new ListenError(`cannot listen on ${where}: ${why}`, { cause: error, reason: error.code }))
       }
       this.#server.once('error', onError)
       this.#server.listen(port, bind, () => {

@@ -317,7 +317,8 @@ export class Tower extends EventEmitter<TowerEvents> {
       const peer = this.#peers.pick(this.#usable)
       if (peer === undefined) return
       const frameBytes = head.payload.length + MESSAGE_FRAME_OVERHEAD
-      if (!this.#pacer.tryTake(frameBytes)) {
+      // A closing tower hands everything on as fast as its links allow: the rate is for circulation, not for leaving.
+      if (!draining && !this.#pacer.tryTake(frameBytes)) {
         this.#pacer.wakeWhenReady(frameBytes, this.#pump)
         return
       }

@@ -34,3 +34,15 @@ t.test('an unlimited tower is limited by nothing but its links', async t => {
   await waitFor(() => receiver.stats().received === 2000, 20000, 'all 2000 to arrive')
   t.equal(receiver.stats().received, 2000)
 })
+
+t.test('a closing tower drains at full speed, whatever its send rate', async t => {
+  const slow = await startTower({ hostname: '127.0.0.2', sendrate: 1, drainTimeout: 5000 })
+  const other = await startTower({ hostname: '127.0.0.3' })
+  t.teardown(async () => { await other.close({ drain: false }) })
+  other.pause()
+  for (let i = 0; i < 200; i++) slow.enqueue(`message ${i}`)
+  slow.expand('127.0.0.3', other.port)
+  const { left } = await slow.close()
+  t.equal(left, 0, 'all 200 handed on, though the rate allows one a second')
+  t.equal(other.peek().length, 200)
+})
