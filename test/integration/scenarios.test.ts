@@ -336,3 +336,116 @@ t.test('close() with drain in the middle of traffic leaves every message with th
   t.equal(held.length, ids.length, `${held.length} messages held for ${ids.length} enqueued: none lost, none doubled`)
   t.same([...held].sort(), [...ids].sort(), 'each message exactly once, with towers 2 and 3')
 })
+
+t.test('events: queued for every message that joins the queue, message only for received ones', async t => {
+  const t1 = await tower(t, H1)
+  const t2 = await tower(t, H2)
+  t2.pause()
+  const queued1: string[] = []
+  const received1: string[] = []
+  const queued2: string[] = []
+  const received2: ClacksMessage[] = []
+  const discovered: string[] = []
+  const updated: string[] = []
+  t1.onMessageQueued(m => { queued1.push(m.id) })
+  t1.onMessageReceived(m => { received1.push(m.id) })
+  t2.on('queued', m => { queued2.push(m.id) })
+  t2.on('message', m => { received2.push(m) })
+  t1.on('discovered', v => { discovered.push(`${v.hostname}:${v.port}:${v.status}`) })
+  t1.on('updated', v => { updated.push(`${v.previous}->${v.status}`) })
+
+  const before = Date.now()
+  t1.expand(H2, t2.port)
+  t.same(discovered, [`${H2}:${t2.port}:new`], 'expand() discovers the tower as new, at once')
+  const view = t1.survey()[0]
+  t.ok(view !== undefined && Math.abs(view.discovered - before) < 1000 && Math.abs(view.since - before) < 1000, 'since and discovered are wall-clock milliseconds')
+  const id = t1.enqueue('hello events')
+  t.same(queued1, [id], 'enqueue() fires queued, synchronously, with the id')
+  t.same(received1, [], 'but not message')
+  await waitFor(() => received2.length === 1, 5000, 'tower 2 to receive')
+  t.same(queued2, [id], 'a received message is queued too')
+  t.equal(received2[0]?.id, id)
+  t.same(received2[0]?.from, { hostname: H1, port: t1.port }, 'message says where it came from')
+  t.equal(received2[0]?.hops, 1, 'one hop')
+  t.same(updated, ['new->alive'], 'the successful hand-off made tower 2 alive, once')
+})
+
+t.test('an outbound filter sees each message before it is sent: it can change or drop it', async t => {
+  const t1 = await tower(t, H1, {
+    outboundFilter: m => {
+      const text = Buffer.from(m.payload).toString()
+      if (text === 'secret') return false
+      if (text === 'shout') return 'SHOUT'
+      return undefined
+    }
+  })
+  const t2 = await tower(t, H2)
+  t2.pause()
+  t1.expand(H2, t2.port)
+  t1.enqueue('shout')
+  t1.enqueue('secret')
+  t1.enqueue('as is')
+  await waitFor(() => t2.peek().length === 2 && t1.stats().filteredOut === 1, 5000, 'two to arrive, one to be dropped')
+  t.same(t2.peek().map(m => Buffer.from(m.payload).toString()).sort(), ['SHOUT', 'as is'], 'changed, and unchanged')
+  t.equal(t1.peek({ inFlight: true }).length, 0, 'the dropped one is gone: the application decided so')
+})
+
+t.test('an inbound filter that throws, with no error listener, neither crashes the tower nor loses the message',
+  { todo: 'bug: Tower#filter emits "error" with no listener, which throws: uncaught exception from the socket data handler; the message is counted received but never queued, while the acceptor\'s session has already settled its seq (a resume then drops it at the dialer: lost)' },
+  async t => {
+    const t1 = await tower(t, H1)
+    const t2 = await tower(t, H2, { inboundFilter: () => { throw new Error('a bug in the application\'s filter') } })
+    t2.pause()
+    t1.expand(H2, t2.port)
+    const id = t1.enqueue('survive the filter')
+    await waitFor(() => t2.peek().length === 1, 5000, 'tower 2 to keep the message')
+    t.equal(t2.peek()[0]?.id, id, 'kept as it was')
+    await settle([t1, t2])
+    t.same(heldIds([t1, t2]), [id], 'held exactly once')
+  })
+
+t.test('an outbound filter that throws, with no error listener, neither crashes the tower nor loses the message',
+  { todo: 'bug: the throw escapes #pump (setImmediate): uncaught exception, and the message, already shifted off the queue, is lost' },
+  async t => {
+    const t1 = await tower(t, H1, { outboundFilter: () => { throw new Error('a bug in the application\'s filter') } })
+    const t2 = await tower(t, H2)
+    t2.pause()
+    t1.expand(H2, t2.port)
+    const id = t1.enqueue('survive the filter')
+    await waitFor(() => t2.peek().length === 1, 5000, 'the message to be sent unchanged')
+    await settle([t1, t2])
+    t.same(heldIds([t1, t2]), [id], 'held exactly once')
+  })
+
+t.test('a throwing filter is reported on the error event and the message is kept', async t => {
+  const errors: Error[] = []
+  const t1 = await tower(t, H1)
+  const t2 = await tower(t, H2, { inboundFilter: () => { throw new Error('oops') } })
+  t2.on('error', error => { errors.push(error) })
+  t2.pause()
+  t1.expand(H2, t2.port)
+  const id = t1.enqueue('kept')
+  await waitFor(() => t2.peek().length === 1, 5000, 'tower 2 to keep the message')
+  t.equal(t2.peek()[0]?.id, id)
+  t.equal(Buffer.from(t2.peek()[0]?.payload ?? []).toString(), 'kept', 'unchanged')
+  t.equal(errors.length, 1, 'the error was reported')
+  t.equal(errors[0]?.message, 'oops')
+})
+
+t.test('an inbound filter that makes a message bigger than the queue can hold does not lose it silently', async t => {
+  const t1 = await tower(t, H1)
+  const t2 = await tower(t, H2, { maxQueueBytes: 100, inboundFilter: () => 'x'.repeat(150) })
+  t2.pause()
+  const received: ClacksMessage[] = []
+  t2.onMessageReceived(m => { received.push(m) })
+  t1.expand(H2, t2.port)
+  const id = t1.enqueue('0123456789')
+  await waitFor(() => t1.stats().acked + t1.stats().refused >= 1, 5000, 'tower 2 to settle it')
+  await sleep(200)
+  await settle([t1, t2])
+  // Either tower 2 refuses it (QUEUE_FULL, tower 1 keeps it) or holds it over the limit; never neither.
+  t.same(heldIds([t1, t2]), [id], 'the message is held exactly once',
+    { todo: 'bug: Tower#take checks queue room for the original payload, then ignores queue.push() returning false for the filtered one: acknowledged, reported as received, and dropped' })
+  t.ok(received.length === 0 || t2.peek().length === 1, 'a "message" event only for a message that was queued',
+    { todo: 'bug: same: the event fires for a message that was not queued' })
+})
