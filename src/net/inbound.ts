@@ -24,6 +24,8 @@ export interface AcceptorHost {
   released (connection: InboundConnection): void
   /** Clock time in milliseconds. */
   now (): number
+  /** While closing, a Hello still gets its Welcome (settling the dialer's doubt), then a goodbye. */
+  closing (): boolean
   /** Connections ended for breaking the protocol, counted for stats. */
   protocolErrors: number
 }
@@ -95,9 +97,14 @@ export class InboundConnection implements FrameHandler {
     this.#host.protocolErrors++
   }
 
-  closed (_error: Error | undefined): void {
+  closed (error: Error | undefined): void {
+    const session = this.#session
+    if (session !== undefined && session.connection === this) {
+      session.connection = undefined
+      // Broken under us, not ended by a goodbye: the dialer may hold messages in doubt and come back.
+      if (error !== undefined && this.#state === 'open') session.brokenAt = this.#host.now()
+    }
     this.#state = 'closed'
-    if (this.#session !== undefined && this.#session.connection === this) this.#session.connection = undefined
     this.#host.released(this)
   }
 
@@ -154,6 +161,7 @@ export class InboundConnection implements FrameHandler {
         }
       }
     })
+    if (this.#host.closing()) this.close(GoodbyeReason.GOODBYE_REASON_SHUTTING_DOWN)
   }
 
   #resumeOrStart (hello: Hello): InboundSession {
@@ -166,6 +174,7 @@ export class InboundConnection implements FrameHandler {
     if (session === undefined || !resuming) session = sessions.start(id)
     else sessions.touch(session)
     session.connection = this
+    session.brokenAt = undefined
     return session
   }
 

@@ -12,6 +12,8 @@ export interface InboundSession {
   refused: number[]
   /** The open connection carrying this session, if any. */
   connection: { replace (): void } | undefined
+  /** When its connection broke without a goodbye (the dialer may hold messages in doubt), until it resumes. */
+  brokenAt: number | undefined
 }
 
 /**
@@ -37,7 +39,7 @@ export class SessionTable {
   start (id: string): InboundSession {
     this.#sessions.delete(id)
     this.#evictIfFull()
-    const session: InboundSession = { id, settled: 0, refused: [], connection: undefined }
+    const session: InboundSession = { id, settled: 0, refused: [], connection: undefined, brokenAt: undefined }
     this.#sessions.set(id, session)
     return session
   }
@@ -46,6 +48,14 @@ export class SessionTable {
   touch (session: InboundSession): void {
     this.#sessions.delete(session.id)
     this.#sessions.set(session.id, session)
+  }
+
+  /** Whether a session broke at or after `since` and has not resumed: its dialer may still come back to settle. */
+  brokenSince (since: number): boolean {
+    for (const session of this.#sessions.values()) {
+      if (session.brokenAt !== undefined && session.brokenAt >= since) return true
+    }
+    return false
   }
 
   noteRefused (session: InboundSession, seq: number): void {

@@ -281,9 +281,12 @@ export class Tower extends EventEmitter<TowerEvents> {
     }
     if (this.#state === 'closing') throw new ClosedError()
     this.#state = 'closing'
-    const closingServer = this.#server?.close()
+    // Still listening while draining: a peer with messages in doubt for us can resume, learn what
+    // we hold, and settle them (Welcome, then at once Goodbye) instead of waiting for killtimeout.
     for (const connection of this.#inbound) connection.close(GoodbyeReason.GOODBYE_REASON_SHUTTING_DOWN)
     if (options.drain !== false) await this.#drain()
+    const closingServer = this.#server?.close()
+    for (const connection of this.#inbound) connection.close(GoodbyeReason.GOODBYE_REASON_SHUTTING_DOWN)
     this.#clock.clearTimeout(this.#maintenanceTimer)
     this.#pacer.cancel()
     let left = this.#queue.length
@@ -401,10 +404,6 @@ export class Tower extends EventEmitter<TowerEvents> {
       return
     }
     const connection = new InboundConnection(socket, this.#acceptorHost)
-    if (this.#state !== 'running') {
-      connection.refuse(GoodbyeReason.GOODBYE_REASON_SHUTTING_DOWN, 'this tower is closing')
-      return
-    }
     if (this.#connectionCount() >= this.#options.maxConnections) {
       this.#counters.connectionsRefused++
       connection.refuse(GoodbyeReason.GOODBYE_REASON_TOO_MANY_CONNECTIONS, `at most ${this.#options.maxConnections} connections`)
@@ -424,6 +423,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     sessions: this.#sessions,
     protocolErrors: 0,
     now: () => this.#clock.now(),
+    closing: () => this.#state !== 'running',
     admit: dialer => {
       if (this.#peers.isIgnored(dialer.hostname, dialer.port)) {
         this.#counters.ignoredRefused++
@@ -434,7 +434,10 @@ export class Tower extends EventEmitter<TowerEvents> {
     },
     take: (message, from) => this.#take(message, from),
     announced: tower => this.#reinstate(this.#peers.add(tower)),
-    released: connection => { this.#inbound.delete(connection) }
+    released: connection => {
+      this.#inbound.delete(connection)
+      this.#checkDrained()
+    }
     }
   }
 
@@ -542,9 +545,15 @@ export class Tower extends EventEmitter<TowerEvents> {
     })
   }
 
+  /**
+   * Drained: nothing queued, nothing in flight, and no dialer whose connection
+   * broke lately still due to resume (it may hold messages in doubt that only
+   * our Welcome can settle; dialers retry within backoffMax).
+   */
   #checkDrained (): void {
     if (this.#drained === undefined || this.#queue.length > 0) return
     for (const link of this.#links.values()) if (link.inFlightCount > 0) return
+    if (this.#sessions.brokenSince(this.#clock.now() - 2 * this.#options.backoffMax)) return
     this.#drained()
   }
 

@@ -134,3 +134,31 @@ t.test('an acceptor that ends a connection for a protocol error first acknowledg
   t.equal(kinds.at(-1), 'goodbye', 'and ended with a goodbye')
   t.ok(kinds.includes('ack 1'), 'after acknowledging seq 1, which it holds')
 })
+
+t.test('a closing tower still settles the doubt of a peer that resumes during its drain', async t => {
+  // The acceptor took five messages whose acknowledgement was lost, and the
+  // dialer cannot reconnect until the acceptor has begun to close. Its resume
+  // must still be answered: the Welcome says the five arrived, so none is
+  // held twice (the acceptor drains them back to the dialer).
+  const { tower: acceptor, relay } = await behindRelay(t, 37, { drainTimeout: 5000 })
+  acceptor.pause()
+  const sender = await dialer(t, 38)
+  const ids = [sender.enqueue('warm-up')]
+  sender.expand(acceptor.hostname, acceptor.port)
+  await waitFor(() => sender.stats().acked === 1, 5000, 'the first hand-off')
+
+  relay.refuseNew = true
+  t.ok(relay.inject('blackhole', 0, 1500), 'acknowledgements are lost, then the connection resets; no reconnection gets through')
+  for (let i = 0; i < 5; i++) ids.push(sender.enqueue(`message ${i}`))
+  await waitFor(() => acceptor.stats().received === 6, 5000, 'the acceptor to take all five')
+  sender.pause()
+  await waitFor(() => sender.stats().inDoubt === 5, 5000, 'the ack timeout: five in doubt')
+  await waitFor(() => acceptor.stats().connections.inbound === 0, 5000, 'the acceptor to see the break')
+
+  const closing = acceptor.close()
+  relay.refuseNew = false
+  const { left } = await closing
+  t.equal(left, 0, 'the closing tower handed everything on')
+  await waitFor(() => sender.stats().inFlight === 0, 10_000, 'the doubt to be settled')
+  checkHeldOnce(t, [sender], ids)
+})
