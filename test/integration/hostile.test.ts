@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { createServer as createTcpServer, type Socket } from 'node:net'
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls'
 import t, { type Test } from 'tap'
 import { GoodbyeReason, RefusalReason, type Frame } from '../../src/gen/clacks/v1/frame.js'
 import type { ClacksMessage, Tower, TowerOptions } from '../../src/index.js'
@@ -728,4 +729,30 @@ t.test('a dialer that goes quiet after hello is closed with Goodbye IDLE after t
   t.ok(Date.now() - started >= 2 * idleTimeout - 50, `not before 2 x idleTimeout (${Date.now() - started} ms)`)
   await raw.waitClosed()
   await a.stillServes('an idle dialer')
+})
+
+t.test('TLS without clacks/1, or below TLS 1.3, gets no Clacks conversation', async t => {
+  const a = await arena(t)
+  const attempt = (options: ConnectionOptions): Promise<{ secured: boolean, alpn: string | false | null, got: number }> => new Promise(resolve => {
+    let secured = false
+    let got = 0
+    const socket = tlsConnect({ host: TARGET_HOST, port: a.target.port, rejectUnauthorized: false, ...options })
+    socket.on('secureConnect', () => {
+      secured = true
+      // Speak Clacks anyway: a tower must not answer on a connection without clacks/1.
+      socket.write(encodeFrame(helloFrame()))
+    })
+    socket.on('data', chunk => { got += chunk.length })
+    socket.on('error', () => {})
+    socket.on('close', () => resolve({ secured, alpn: socket.alpnProtocol ?? null, got }))
+    setTimeout(() => socket.destroy(), 3000)
+  })
+  const noAlpn = await attempt({ minVersion: 'TLSv1.3' })
+  t.equal(noAlpn.got, 0, 'no ALPN offered: not a byte of Clacks back')
+  const h2 = await attempt({ minVersion: 'TLSv1.3', ALPNProtocols: ['h2'] })
+  t.equal(h2.got, 0, 'only h2 offered: not a byte of Clacks back')
+  const tls12 = await attempt({ maxVersion: 'TLSv1.2', ALPNProtocols: ['clacks/1'] })
+  t.notOk(tls12.secured, 'TLS 1.2 is not negotiated')
+  t.ok(a.target.stats().tlsFailures >= 1, 'the failed TLS handshake is counted')
+  await a.stillServes('the wrong TLS')
 })
