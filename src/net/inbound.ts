@@ -1,11 +1,16 @@
 import type { TLSSocket } from 'node:tls'
 import { GoodbyeReason, type Frame, type Hello, type Message, RefusalReason } from '../gen/clacks/v1/frame.js'
-import { addressProblem, type TowerAddress } from '../tower/address.js'
+import { addressKey, addressProblem, type TowerAddress } from '../tower/address.js'
 import { MESSAGE_ID_BYTES } from '../tower/message.js'
 import { FramedSocket, type FrameHandler } from './framed-socket.js'
 import type { InboundSession, SessionTable } from './sessions.js'
 
 export const PROTOCOL_VERSION = 1
+
+/** A dialer's advertised address, with its peer-table key worked out once per connection. */
+export interface DialerAddress extends TowerAddress {
+  readonly key: string
+}
 
 /** What the acceptor side needs from the tower. */
 export interface AcceptorHost {
@@ -17,7 +22,7 @@ export interface AcceptorHost {
   /** Records a dialer that passed the checks; false when it is ignored. */
   admit (dialer: TowerAddress): boolean
   /** Takes custody of a message from `from`, or says why not. */
-  take (message: Message, from: TowerAddress): RefusalReason | undefined
+  take (message: Message, from: DialerAddress): RefusalReason | undefined
   /** The dialer asked to be added to the peer table. */
   announced (tower: TowerAddress): void
   /** The connection ended. */
@@ -46,7 +51,7 @@ export class InboundConnection implements FrameHandler {
   readonly #socket: FramedSocket
   #state: InboundState = 'awaiting-hello'
   #session: InboundSession | undefined
-  #dialer: TowerAddress | undefined
+  #dialer: DialerAddress | undefined
   #unacknowledged = false
   /** Clock time of the last frame received, for idle detection. */
   lastActive: number
@@ -140,7 +145,8 @@ export class InboundConnection implements FrameHandler {
       // Our own address under another name (localhost for 127.0.0.1, say).
       return this.#protocolError('a tower cannot connect to itself')
     }
-    const dialer = { hostname: (tower as TowerAddress).hostname, port: (tower as TowerAddress).port }
+    const { hostname, port } = tower as TowerAddress
+    const dialer: DialerAddress = { hostname, port, key: addressKey(hostname, port) }
     if (!this.#host.admit(dialer)) {
       return this.refuse(GoodbyeReason.GOODBYE_REASON_IGNORED, 'this tower ignores yours')
     }
@@ -185,7 +191,7 @@ export class InboundConnection implements FrameHandler {
     }
     session.settled = message.seq
     this.#unacknowledged = true
-    const refusal = this.#host.take(message, this.#dialer as TowerAddress)
+    const refusal = this.#host.take(message, this.#dialer as DialerAddress)
     if (refusal !== undefined) {
       this.#host.sessions.noteRefused(session, message.seq)
       this.#socket.send({ kind: { $case: 'refusal', value: { seq: message.seq, reason: refusal, detail: '' } } })

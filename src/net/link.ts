@@ -51,6 +51,8 @@ export interface LinkHost {
   friendFor (link: Link): TowerDescriptor | undefined
   /** The peer answered our Announce. */
   announced (link: Link, tower: TowerAddress): void
+  /** The link opened (+1) or closed (-1) a socket: it counts against the connection limit. */
+  connectedChanged (delta: 1 | -1): void
 }
 
 /**
@@ -92,6 +94,8 @@ export class Link {
   #window: number
   /** The largest frame the acceptor reads (Welcome.max_frame_bytes); ours until it says. */
   #remoteMaxFrameBytes: number
+  /** The smallest payload the peer refused as too large on this link: nothing that big goes to it again. */
+  #refusedPayloadBytes = Infinity
   #inFlight: InFlight[] = []
   #inFlightBytes = 0
   /** Messages handed over while connecting: not yet numbered, not yet sent. */
@@ -140,7 +144,7 @@ export class Link {
   canTake (bytes: number): boolean {
     const now = this.#host.clock.now()
     // A frame the acceptor would not read would end the connection: such a message goes elsewhere.
-    if (now < this.#coolUntil || bytes + MESSAGE_FRAME_OVERHEAD > this.#remoteMaxFrameBytes) return false
+    if (now < this.#coolUntil || bytes >= this.#refusedPayloadBytes || bytes + MESSAGE_FRAME_OVERHEAD > this.#remoteMaxFrameBytes) return false
     const held = this.#inFlight.length + this.#pending.length
     if (held >= this.#window || (held > 0 && this.#inFlightBytes + bytes > this.#host.settings.maxInFlightBytes)) return false
     switch (this.#state) {
@@ -371,8 +375,11 @@ export class Link {
     if (index === -1) return this.#protocolError(`refusal of seq ${refusal.seq}, which is not in flight`)
     const [entry] = this.#inFlight.splice(index, 1) as [InFlight]
     this.#inFlightBytes -= entry.message.payload.length
-    if (refusal.reason === RefusalReason.REFUSAL_REASON_QUEUE_FULL || refusal.reason === RefusalReason.REFUSAL_REASON_SHUTTING_DOWN) {
-      // Pass this peer over for a moment so the message finds another tower.
+    if (refusal.reason === RefusalReason.REFUSAL_REASON_TOO_LARGE) {
+      // That peer takes smaller payloads than this one: smaller messages may still go to it.
+      this.#refusedPayloadBytes = Math.min(this.#refusedPayloadBytes, entry.message.payload.length)
+    } else {
+      // Full, closing, or objecting to what we send: pass this peer over for a moment so the message finds another tower.
       this.#coolUntil = this.#host.clock.now() + this.#host.settings.backoffInitial * REFUSAL_COOL_OFF_FACTOR
     }
     this.#host.returned(this, [entry.message], 'refused', refusal.reason)
@@ -468,7 +475,9 @@ export class Link {
   }
 
   #transition (to: LinkState): void {
+    const wasConnected = this.connected
     this.#state = to
+    if (wasConnected !== this.connected) this.#host.connectedChanged(wasConnected ? -1 : 1)
   }
 }
 

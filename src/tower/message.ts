@@ -45,6 +45,6 @@ export function idToHex (id: Uint8Array): string {
 
 export function toPublicMessage (message: HeldMessage, from?: TowerAddress): ClacksMessage {
   const view: ClacksMessage = { id: idToHex(message.id), payload: message.payload, hops: message.hops }
-  if (from !== undefined) view.from = from
+  if (from !== undefined) view.from = { hostname: from.hostname, port: from.port }
   return view
 }

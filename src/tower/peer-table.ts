@@ -91,6 +91,9 @@ const FALL_THROUGH: Record<'alive' | 'lost' | 'dead', Array<'alive' | 'lost' | '
   dead: ['dead', 'alive', 'lost']
 }
 
+/** Random tries in a bucket larger than this before it counts as having no usable peer. */
+const PICK_SAMPLES = 16
+
 /** Statuses a full table may evict to make room, in order. Never alive, never ignored. */
 const EVICTABLE: PeerStatus[] = ['dead', 'lost', 'new']
 
@@ -122,6 +125,11 @@ export class PeerTable {
     return this.#peers.get(addressKey(hostname, port))
   }
 
+  /** The peer under an addressKey() already computed. */
+  getByKey (key: string): Peer | undefined {
+    return this.#peers.get(key)
+  }
+
   isSelf (hostname: string, port: number): boolean {
     return addressKey(hostname, port) === this.#selfKey
   }
@@ -135,8 +143,7 @@ export class PeerTable {
   }
 
   /** Adds a tower as "new" (or with the given status). Returns the peer, existing or added, or undefined if it is us or there is no room. */
-  add (address: TowerAddress, status: PeerStatus = 'new'): Peer | undefined {
-    const key = addressKey(address.hostname, address.port)
+  add (address: TowerAddress, status: PeerStatus = 'new', key = addressKey(address.hostname, address.port)): Peer | undefined {
     if (key === this.#selfKey) return undefined
     const existing = this.#peers.get(key)
     if (existing !== undefined) return existing
@@ -222,11 +229,24 @@ export class PeerTable {
     return this.#peers.values()
   }
 
-  /** A random usable peer of one bucket: random start, then the next usable one round the list. */
+  /**
+   * A random usable peer of one bucket. A small bucket is searched round from
+   * a random start; a large one is sampled PICK_SAMPLES times, so that a pick
+   * costs the same with 10,000 peers as with 10 even when most are unusable
+   * (in backoff, or their links full) — the send loop picks per message.
+   */
   #pickFrom (bucket: StatusBucket, usable: (peer: Peer) => boolean): Peer | undefined {
     const list = bucket.list
     if (list.length === 0) return undefined
-    const start = Math.floor(this.#options.random() * list.length)
+    const random = this.#options.random
+    if (list.length > PICK_SAMPLES) {
+      for (let i = 0; i < PICK_SAMPLES; i++) {
+        const peer = list[Math.floor(random() * list.length)] as Peer
+        if (usable(peer)) return peer
+      }
+      return undefined
+    }
+    const start = Math.floor(random() * list.length)
     for (let i = 0; i < list.length; i++) {
       const peer = list[(start + i) % list.length] as Peer
       if (usable(peer)) return peer

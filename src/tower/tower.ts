@@ -7,11 +7,11 @@ import { GoodbyeReason, RefusalReason, type Message } from '../gen/clacks/v1/fra
 import { MESSAGE_FRAME_OVERHEAD } from '../wire/limits.js'
 import type { TowerDescriptor } from '../gen/clacks/v1/tower.js'
 import { checkKeyPair, generateCertificate } from '../net/certs.js'
-import { InboundConnection, type AcceptorHost } from '../net/inbound.js'
+import { InboundConnection, type AcceptorHost, type DialerAddress } from '../net/inbound.js'
 import { Link, type LinkHost, type ReturnReason } from '../net/link.js'
 import { TowerServer } from '../net/server.js'
 import { SessionTable } from '../net/sessions.js'
-import { addressProblem, isBindable, type TowerAddress } from './address.js'
+import { addressKey, addressProblem, isBindable, type TowerAddress } from './address.js'
 import { systemClock, type Clock } from './clock.js'
 import { MESSAGE_ID_BYTES, newMessageId, toPublicMessage, type ClacksMessage, type HeldMessage } from './message.js'
 import { Pacer, type PacerRates } from './pacer.js'
@@ -21,6 +21,9 @@ import { maxFrameBytes, resolveOptions, type FilterResult, type MessageFilter, t
 import { emptyCounters, type TowerStats } from './stats.js'
 
 const debug = debuglog('clacks')
+
+/** hops is a uint32 on the wire: a message that circulates long enough stays at the top. */
+const MAX_HOPS = 0xffffffff
 
 export interface TowerEvents {
   /** A message arrived from another tower and was queued. */
@@ -81,6 +84,8 @@ export class Tower extends EventEmitter<TowerEvents> {
   /** Payload bytes of the message being placed, for the usable-peer test. */
   #placingBytes = 0
   #drained: (() => void) | undefined
+  /** Links with a socket open or opening, kept by the links' transitions. */
+  #outboundConnections = 0
 
   /**
    * Starts the tower: checks the options, listens, and begins sending.
@@ -118,6 +123,8 @@ export class Tower extends EventEmitter<TowerEvents> {
           this.#schedulePump()
         },
         updated: (peer, previous) => {
+          // A dead tower's in-doubt messages come back: if it still held them, they are now twice in the network.
+          if (peer.status === 'dead' && this.#links.get(peer.key)?.inDoubt === true) this.#links.get(peer.key)?.abandon()
           if (this.listenerCount('updated') > 0) this.emit('updated', { ...this.#view(peer), previous })
         },
         evicted: peer => {
@@ -247,11 +254,9 @@ export class Tower extends EventEmitter<TowerEvents> {
     this.#assertStarted()
     let inFlight = 0
     let inDoubt = 0
-    let outbound = 0
     for (const link of this.#links.values()) {
       inFlight += link.inFlightCount
       if (link.inDoubt) inDoubt += link.inFlightCount
-      if (link.connected) outbound++
     }
     const peers = {} as Record<PeerStatus, number>
     for (const status of ['new', 'alive', 'lost', 'dead', 'ignored'] as const) peers[status] = this.#peers.count(status)
@@ -262,7 +267,7 @@ export class Tower extends EventEmitter<TowerEvents> {
       inFlight,
       inDoubt,
       peers,
-      connections: { inbound: this.#inbound.size, outbound },
+      connections: { inbound: this.#inbound.size, outbound: this.#outboundConnections },
       peerTableFull: this.#peers.refusedFull,
       tlsFailures: this.#server?.tlsFailures ?? 0,
       protocolErrors: this.#acceptorHost?.protocolErrors ?? 0,
@@ -318,7 +323,15 @@ export class Tower extends EventEmitter<TowerEvents> {
     for (let head = this.#queue.peekHead(); head !== undefined; head = this.#queue.peekHead()) {
       this.#placingBytes = head.payload.length
       const peer = this.#peers.pick(this.#usable)
-      if (peer === undefined) return
+      if (peer === undefined) {
+        // Nowhere for the head. If only its size is in the way (a peer's frame limit or
+        // byte window), it waits at the back and the messages behind it go on.
+        this.#placingBytes = 0
+        if (head.payload.length === 0 || this.#peers.pick(this.#usable) === undefined) return
+        this.#queue.push(this.#queue.shift() as HeldMessage)
+        if (this.#queue.peekHead() === head) return
+        continue
+      }
       const frameBytes = head.payload.length + MESSAGE_FRAME_OVERHEAD
       // A closing tower hands everything on as fast as its links allow: the rate is for circulation, not for leaving.
       if (!draining && !this.#pacer.tryTake(frameBytes)) {
@@ -380,7 +393,8 @@ export class Tower extends EventEmitter<TowerEvents> {
     announced: (link, tower) => {
       this.#peers.markSuccess(link.peer)
       this.#peers.add(tower)
-    }
+    },
+    connectedChanged: delta => { this.#outboundConnections += delta }
     }
   }
 
@@ -446,7 +460,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     if (peer !== undefined && (peer.status === 'lost' || peer.status === 'dead')) this.#peers.markSuccess(peer)
   }
 
-  #take (message: Message, from: TowerAddress): RefusalReason | undefined {
+  #take (message: Message, from: DialerAddress): RefusalReason | undefined {
     if (message.id.length !== MESSAGE_ID_BYTES) return this.#refuse(RefusalReason.REFUSAL_REASON_MALFORMED)
     const friend = message.friend
     if (friend !== undefined && addressProblem(friend.hostname, friend.port) !== undefined) return this.#refuse(RefusalReason.REFUSAL_REASON_MALFORMED)
@@ -456,17 +470,24 @@ export class Tower extends EventEmitter<TowerEvents> {
       this.#counters.queueFull++
       return this.#refuse(RefusalReason.REFUSAL_REASON_QUEUE_FULL)
     }
-    if (friend !== undefined && !this.#peers.isSelf(friend.hostname, friend.port)) this.#peers.add({ hostname: friend.hostname, port: friend.port })
-    const sender = this.#peers.get(from.hostname, from.port)
-    this.#reinstate(sender)
+    const held = this.#filter(this.#options.inboundFilter, { id: message.id, payload: message.payload, hops: Math.min(message.hops + 1, MAX_HOPS) }, from)
+    // A filter may have made the payload bigger than the queue has room for: then it is not ours.
+    if (held !== undefined && !this.#queue.push(held)) {
+      this.#counters.queueFull++
+      return this.#refuse(RefusalReason.REFUSAL_REASON_QUEUE_FULL)
+    }
+    // Taken (queued, or dropped by the application's filter): the sender and its friend count.
+    if (friend !== undefined) {
+      const key = addressKey(friend.hostname, friend.port)
+      if (this.#peers.getByKey(key) === undefined) this.#peers.add({ hostname: friend.hostname, port: friend.port }, 'new', key)
+    }
+    this.#reinstate(this.#peers.getByKey(from.key))
     this.#counters.received++
     this.#counters.bytesReceived += message.payload.length
-    const held = this.#filter(this.#options.inboundFilter, { id: message.id, payload: message.payload, hops: message.hops + 1 }, from)
     if (held === undefined) {
       this.#counters.filteredIn++
       return undefined
     }
-    this.#queue.push(held)
     if (this.listenerCount('message') > 0 || this.listenerCount('queued') > 0) {
       const view = toPublicMessage(held, from)
       this.emit('message', view)
@@ -488,8 +509,10 @@ export class Tower extends EventEmitter<TowerEvents> {
     try {
       result = filter(toPublicMessage(message, from))
     } catch (error) {
-      // A throwing filter must not lose the message: keep it as it was.
-      this.emit('error', error as Error)
+      // A throwing filter must not lose the message: keep it as it was. An 'error' event with
+      // no listener would throw in turn, so it is only emitted to someone listening.
+      if (this.listenerCount('error') > 0) this.emit('error', error as Error)
+      else debug('a message filter threw: %s', (error as Error)?.message)
       return message
     }
     if (result === false) return undefined
@@ -512,11 +535,7 @@ export class Tower extends EventEmitter<TowerEvents> {
   /** The periodic check: lost towers past killtimeout die, links and connections time out. */
   #maintain (): void {
     const now = this.#clock.now()
-    for (const peer of this.#peers.sweep()) {
-      // A dead tower's in-doubt messages come back: if it still held them, they are now twice in the network.
-      const link = this.#links.get(peer.key)
-      if (link?.inDoubt === true) link.abandon()
-    }
+    this.#peers.sweep()
     for (const link of this.#links.values()) link.checkTimers(now)
     const o = this.#options
     for (const connection of this.#inbound) {
@@ -558,9 +577,7 @@ export class Tower extends EventEmitter<TowerEvents> {
   }
 
   #connectionCount (): number {
-    let count = this.#inbound.size
-    for (const link of this.#links.values()) if (link.connected) count++
-    return count
+    return this.#inbound.size + this.#outboundConnections
   }
 
   #view (peer: Peer): PeerView {
