@@ -29,6 +29,8 @@ import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import { pathToFileURL } from 'node:url'
 import { DEFAULT_BURST_MS, Pacer, type PacerRates } from '../src/tower/pacer.js'
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64'
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus'
 
 export interface PacerResult {
   /** `pacer`: the token-bucket Pacer; `setInterval`: one message per tick, the prototype's mechanism. */
@@ -83,16 +85,10 @@ const KEY_S = 10
 const OTHER_S = 3
 const QUICK_S = 0.2
 
-/** mulberry32: a small seeded PRNG, so every run sends the same sizes. */
+/** A seeded generator (pure-rand), so every run sends the same sizes. */
 function seeded (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
+  const generator = xoroshiro128plus(seed)
+  return () => uniformFloat64(generator)
 }
 
 /** 64 B to 64 KiB, log-uniform (as many 64–128 B messages as 32–64 KiB ones; mean about 9.4 KB). */

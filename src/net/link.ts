@@ -173,7 +173,18 @@ export class Link {
   /** Tells the peer about us; resolves when it answers in kind. */
   announce (): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#announceWaiters.push({ resolve, reject })
+      const clock = this.#host.clock
+      const limit = 2 * this.#host.settings.handshakeTimeout
+      // An acceptor that never answers must not leave the caller waiting for ever.
+      const timer = clock.setTimeout(() => {
+        this.#announceWaiters = this.#announceWaiters.filter(waiter => waiter !== entry)
+        reject(new ConnectionError(`${this.peer.hostname}:${this.peer.port} did not answer the announce within ${limit} ms`))
+      }, limit)
+      const entry = {
+        resolve: () => { clock.clearTimeout(timer); resolve() },
+        reject: (error: Error) => { clock.clearTimeout(timer); reject(error) }
+      }
+      this.#announceWaiters.push(entry)
       if (this.#state === 'open') this.#sendAnnounce()
       else if (this.#state !== 'connecting') this.#dial(true)
     })
@@ -274,15 +285,14 @@ export class Link {
       ca: settings.ca,
       servername: isIpLiteral(this.peer.hostname) ? undefined : this.peer.hostname
     })
-    // The handler needs the socket it serves; it is assigned before any event can fire.
-    let framed: FramedSocket | undefined
-    framed = new FramedSocket(socket, settings.maxFrameBytes, this.#handlerFor(() => framed))
+    // The handler needs the socket it serves: it is only called once `framed` is set.
+    const framed: FramedSocket = new FramedSocket(socket, settings.maxFrameBytes, this.#handlerFor(() => framed))
     this.#socket = framed
     this.#handshakeTimer = this.#host.clock.setTimeout(() => {
-      framed?.destroy(new HandshakeTimeoutError(settings.handshakeTimeout))
+      framed.destroy(new HandshakeTimeoutError(settings.handshakeTimeout))
     }, settings.handshakeTimeout)
     socket.once('secureConnect', () => {
-      if (framed === undefined || this.#socket !== framed) return
+      if (this.#socket !== framed) return
       if (socket.alpnProtocol !== ALPN_PROTOCOL) {
         framed.destroy(new ProtocolError(`peer does not speak ${ALPN_PROTOCOL}`))
         return

@@ -8,6 +8,8 @@ export interface HeldMessage {
   payload: Buffer
   /** Hand-offs between towers so far. */
   hops: number
+  /** For a copy the outbound filter changed: the message as held, which is what comes back if the hand-off fails. */
+  original?: HeldMessage
 }
 
 /** A message as the public API shows it. */

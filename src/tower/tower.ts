@@ -339,11 +339,13 @@ export class Tower extends EventEmitter<TowerEvents> {
         return
       }
       this.#queue.shift()
-      const outgoing = this.#filter(this.#options.outboundFilter, head)
-      if (outgoing === undefined) {
+      const filtered = this.#filter(this.#options.outboundFilter, head)
+      if (filtered === false) {
         this.#counters.filteredOut++
         continue
       }
+      // A changed payload goes out in a copy; the held message stays as it was, should it come back.
+      const outgoing = filtered === undefined ? head : { id: head.id, payload: filtered, hops: head.hops, original: head }
       this.#counters.sent++
       this.#counters.bytesSent += outgoing.payload.length
       this.#linkFor(peer).send(outgoing)
@@ -404,7 +406,8 @@ export class Tower extends EventEmitter<TowerEvents> {
       this.#counters.refused += messages.length
       if (refusal === RefusalReason.REFUSAL_REASON_IGNORED) this.#peers.markFailure(link.peer)
     }
-    this.#queue.returnToFront(messages)
+    // A message the outbound filter changed comes back as it was before: it is filtered again when it goes again.
+    this.#queue.returnToFront(messages.map(message => message.original ?? message))
     this.#schedulePump()
     this.#checkDrained()
   }
@@ -470,7 +473,10 @@ export class Tower extends EventEmitter<TowerEvents> {
       this.#counters.queueFull++
       return this.#refuse(RefusalReason.REFUSAL_REASON_QUEUE_FULL)
     }
-    const held = this.#filter(this.#options.inboundFilter, { id: message.id, payload: message.payload, hops: Math.min(message.hops + 1, MAX_HOPS) }, from)
+    const received: HeldMessage = { id: message.id, payload: message.payload, hops: Math.min(message.hops + 1, MAX_HOPS) }
+    const filtered = this.#filter(this.#options.inboundFilter, received, from)
+    if (filtered instanceof Buffer) received.payload = filtered
+    const held = filtered === false ? undefined : received
     // A filter may have made the payload bigger than the queue has room for: then it is not ours.
     if (held !== undefined && !this.#queue.push(held)) {
       this.#counters.queueFull++
@@ -502,9 +508,9 @@ export class Tower extends EventEmitter<TowerEvents> {
     return reason
   }
 
-  /** Runs a filter: the message, possibly with a new payload, or undefined when dropped. */
-  #filter (filter: MessageFilter | undefined, message: HeldMessage, from?: TowerAddress): HeldMessage | undefined {
-    if (filter === undefined) return message
+  /** Runs a filter: a new payload, `false` to drop the message, or undefined to keep it as it is. */
+  #filter (filter: MessageFilter | undefined, message: HeldMessage, from?: TowerAddress): Buffer | false | undefined {
+    if (filter === undefined) return undefined
     let result: FilterResult
     try {
       result = filter(toPublicMessage(message, from))
@@ -513,12 +519,12 @@ export class Tower extends EventEmitter<TowerEvents> {
       // no listener would throw in turn, so it is only emitted to someone listening.
       if (this.listenerCount('error') > 0) this.emit('error', error as Error)
       else debug('a message filter threw: %s', (error as Error)?.message)
-      return message
+      return undefined
     }
-    if (result === false) return undefined
-    if (typeof result === 'string') message.payload = Buffer.from(result, 'utf8')
-    else if (result instanceof Uint8Array) message.payload = Buffer.from(result)
-    return message
+    if (result === false) return false
+    if (typeof result === 'string') return Buffer.from(result, 'utf8')
+    if (result instanceof Uint8Array) return Buffer.from(result)
+    return undefined
   }
 
   // --- upkeep ---

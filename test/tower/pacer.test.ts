@@ -2,6 +2,8 @@ import t from 'tap'
 import { ClacksError, InvalidOptionError, InvalidPayloadError } from '../../src/errors.js'
 import { type Clock, FakeClock, systemClock } from '../../src/tower/clock.js'
 import { DEFAULT_BURST_MS, Pacer, type PacerRates } from '../../src/tower/pacer.js'
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64'
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus'
 
 /** A send, and whether it was the first of a batch that a wake let through. */
 interface Send { at: number, bytes: number, afterWake: boolean }
@@ -43,16 +45,10 @@ function backlog (pacer: Pacer, clock: Clock, size: () => number) {
   }
 }
 
-/** mulberry32: a small seeded PRNG, so "random" sizes are the same on every run. */
+/** A seeded generator (pure-rand), so "random" sizes are the same on every run. */
 function seeded (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
+  const generator = xoroshiro128plus(seed)
+  return () => uniformFloat64(generator)
 }
 
 /** Sizes from 64 B to 64 KiB, log-uniform: many small messages, some large. */

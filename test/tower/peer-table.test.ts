@@ -1,17 +1,13 @@
 import t from 'tap'
 import type { TowerAddress } from '../../src/tower/address.js'
 import { PeerTable, type Peer, type PeerStatus } from '../../src/tower/peer-table.js'
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64'
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus'
 
-/** mulberry32: a small seeded PRNG, so the statistics are the same on every run. */
+/** A seeded generator (pure-rand), so the statistics are the same on every run. */
 function seeded (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
+  const generator = xoroshiro128plus(seed)
+  return () => uniformFloat64(generator)
 }
 
 /** A random source that plays back given draws, then fails loudly if asked for more. */
