@@ -79,9 +79,16 @@ export class FramedSocket {
   flush (): void {
     this.#flushScheduled = false
     if (this.#batch.count === 0 || !this.isOpen) return
-    const bytes = this.#batch.finish()
-    this.bytesWritten += bytes.length
-    this.#socket.write(bytes)
+    this.bytesWritten += this.#batch.length
+    const chunks = this.#batch.finishChunks()
+    if (chunks.length === 1) {
+      this.#socket.write(chunks[0] as Uint8Array)
+      return
+    }
+    // Large payloads come by reference between the batch's own bytes: one corked write of them all.
+    this.#socket.cork()
+    for (const chunk of chunks) this.#socket.write(chunk)
+    this.#socket.uncork()
   }
 
   /** Sends a Goodbye after anything queued, then ends the stream. */

@@ -1,6 +1,6 @@
 import { BinaryWriter } from '@bufbuild/protobuf/wire'
-import { Frame } from '../gen/clacks/v1/frame.js'
-import { messageFrameSize, writeMessageFrame } from './message-fast-path.js'
+import { Frame, type Message } from '../gen/clacks/v1/frame.js'
+import { messageFrameSize, writeMessageFrame, writeMessageFrameHead, writeMessageFrameTail } from './message-fast-path.js'
 
 /**
  * Encodes one frame in protobuf's delimited form: the body's length as a
@@ -15,60 +15,98 @@ export function encodeFrame (frame: Frame): Uint8Array {
 const MIN_BATCH_BYTES = 1024
 
 /**
- * Collects many frames into one buffer, so that a busy link makes one socket
+ * A payload at least this large goes to the socket as it is, between the
+ * batch's own bytes, instead of being copied into the batch: at 16 KiB and
+ * more the copy costs more than the extra chunk in a corked write.
+ */
+export const BY_REFERENCE_BYTES = 16 * 1024
+
+/**
+ * Collects many frames for one socket write, so that a busy link makes one
  * write for a whole batch instead of one per frame. Message frames are
- * written straight into the buffer; others go through the generated encoder.
+ * written straight into the batch's buffer, large payloads by reference;
+ * other frames go through the generated encoder.
  */
 export class FrameBatch {
   #buffer: Buffer | undefined
+  /** Bytes used in #buffer. */
+  #used = 0
+  /** Where the bytes of #buffer not yet in #chunks begin. */
+  #segmentStart = 0
+  #chunks: Uint8Array[] = []
   #length = 0
   #count = 0
   #lastSize = MIN_BATCH_BYTES
 
-  /** Frames added since the last `finish()`. */
+  /** Frames added since the last finish. */
   get count (): number {
     return this.#count
   }
 
-  /** Bytes added since the last `finish()`. */
+  /** Bytes added since the last finish. */
   get length (): number {
     return this.#length
   }
 
   add (frame: Frame): this {
     const kind = frame.kind
-    if (kind?.$case === 'message') {
-      const size = messageFrameSize(kind.value)
-      this.#length = writeMessageFrame(this.#reserve(size), this.#length, kind.value)
-    } else {
-      const bytes = encodeFrame(frame)
-      this.#reserve(bytes.length).set(bytes, this.#length)
-      this.#length += bytes.length
-    }
+    if (kind?.$case === 'message') this.#addMessage(kind.value)
+    else this.#addBytes(encodeFrame(frame))
     this.#count++
     return this
   }
 
-  /** The delimited frames added so far, in order; the batch starts empty again. */
-  finish (): Uint8Array {
-    const bytes = this.#buffer === undefined ? new Uint8Array(0) : this.#buffer.subarray(0, this.#length)
+  /** The frames added so far, in order, as chunks to write in order; the batch starts empty again. */
+  finishChunks (): Uint8Array[] {
+    if (this.#buffer !== undefined && this.#used > this.#segmentStart) this.#chunks.push(this.#buffer.subarray(this.#segmentStart, this.#used))
+    const chunks = this.#chunks
     // The bytes now belong to the caller (a socket write): the next batch gets a new buffer.
-    this.#lastSize = Math.max(MIN_BATCH_BYTES, this.#length)
+    this.#lastSize = Math.max(MIN_BATCH_BYTES, this.#used - this.#segmentStart)
     this.#buffer = undefined
-    this.#length = 0
-    this.#count = 0
-    return bytes
+    this.#chunks = []
+    this.#used = this.#segmentStart = this.#length = this.#count = 0
+    return chunks
   }
 
-  /** A buffer with `size` free bytes after the current length. */
+  /** The frames added so far, in order, in one buffer; the batch starts empty again. */
+  finish (): Uint8Array {
+    const chunks = this.finishChunks()
+    return chunks.length === 1 ? chunks[0] as Uint8Array : Buffer.concat(chunks)
+  }
+
+  #addMessage (message: Message): void {
+    const size = messageFrameSize(message)
+    this.#length += size
+    const payload = message.payload
+    if (payload.length < BY_REFERENCE_BYTES) {
+      this.#used = writeMessageFrame(this.#reserve(size), this.#used, message)
+      return
+    }
+    const around = size - payload.length
+    const buffer = this.#reserve(around)
+    this.#used = writeMessageFrameHead(buffer, this.#used, message)
+    this.#chunks.push(buffer.subarray(this.#segmentStart, this.#used), payload)
+    this.#segmentStart = this.#used
+    this.#used = writeMessageFrameTail(buffer, this.#used, message)
+  }
+
+  #addBytes (bytes: Uint8Array): void {
+    this.#reserve(bytes.length).set(bytes, this.#used)
+    this.#used += bytes.length
+    this.#length += bytes.length
+  }
+
+  /** A buffer with `size` free bytes after the used ones. Bytes already handed to #chunks are not carried over. */
   #reserve (size: number): Buffer {
-    const needed = this.#length + size
+    const pending = this.#used - this.#segmentStart
     if (this.#buffer === undefined) {
-      this.#buffer = Buffer.allocUnsafe(Math.max(this.#lastSize, needed))
-    } else if (needed > this.#buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(needed, this.#buffer.length * 2))
-      grown.set(this.#buffer.subarray(0, this.#length))
+      this.#buffer = Buffer.allocUnsafe(Math.max(this.#lastSize, size))
+    } else if (this.#used + size > this.#buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(pending + size, this.#buffer.length * 2))
+      grown.set(this.#buffer.subarray(this.#segmentStart, this.#used))
       this.#buffer = grown
+      this.#segmentStart = 0
+      this.#used = pending
     }
     return this.#buffer
   }

@@ -70,7 +70,18 @@ export function messageFrameSize (message: Message): number {
  * `messageFrameSize(message)` bytes of room; returns the offset after it.
  */
 export function writeMessageFrame (buffer: Buffer, offset: number, message: Message): number {
-  const { seq, id, payload, hops, friend } = message
+  offset = writeMessageFrameHead(buffer, offset, message)
+  buffer.set(message.payload, offset)
+  return writeMessageFrameTail(buffer, offset + message.payload.length, message)
+}
+
+/**
+ * Writes a Message frame up to its payload's bytes: everything before them,
+ * the payload's tag and length included. The payload itself may then be
+ * copied after it or, when large, written to the socket as it is.
+ */
+export function writeMessageFrameHead (buffer: Buffer, offset: number, message: Message): number {
+  const { seq, id, payload, friend } = message
   const hostnameBytes = friend === undefined ? 0 : Buffer.byteLength(friend.hostname)
   const inner = messageLength(message, hostnameBytes)
   const body = 1 + varintLength(inner) + inner
@@ -90,15 +101,20 @@ export function writeMessageFrame (buffer: Buffer, offset: number, message: Mess
   if (payload.length !== 0) {
     buffer[offset++] = TAG_PAYLOAD
     offset = writeVarint(buffer, offset, payload.length)
-    buffer.set(payload, offset)
-    offset += payload.length
   }
+  return offset
+}
+
+/** Writes what follows a Message frame's payload: the hop count and the friend. */
+export function writeMessageFrameTail (buffer: Buffer, offset: number, message: Message): number {
+  const { hops, friend } = message
   if (hops !== 0) {
     buffer[offset++] = TAG_HOPS
     offset = writeVarint(buffer, offset, hops)
   }
   if (friend !== undefined) {
     buffer[offset++] = TAG_FRIEND
+    const hostnameBytes = Buffer.byteLength(friend.hostname)
     offset = writeVarint(buffer, offset, friendLength(friend, hostnameBytes))
     if (hostnameBytes > 0) {
       buffer[offset++] = TAG_HOSTNAME
@@ -133,14 +149,27 @@ function readVarint (body: Uint8Array, end: number, maxBytes: number): number {
 const EMPTY = Buffer.alloc(0)
 
 /**
+ * A payload at least this large is taken as a view into the frame body when
+ * the body owns its memory (the decoder copied it together from several
+ * socket chunks) rather than copied once more. Smaller ones are copied: a view
+ * would keep a whole socket chunk or buffer pool slab alive for a few bytes.
+ */
+const VIEW_PAYLOAD_BYTES = 4096
+
+/** Whether the decoder owns this body's memory outright (a copy of its own, not a view into a chunk or a pool). */
+let ownedBody = false
+
+/**
  * Decodes a frame body that is exactly one Message, in the field order our
  * encoder writes, each field at most once; anything else returns undefined.
- * Bytes fields are copied, so a queued message keeps no socket buffer alive.
+ * Bytes fields are copied (large payloads of a body that owns its memory are
+ * viewed), so a queued message keeps no socket buffer alive.
  */
 export function decodeMessageFrame (body: Uint8Array): Frame | undefined {
   if (body[0] !== TAG_FRAME_MESSAGE) return undefined
   pos = 1
   bad = false
+  ownedBody = body.byteOffset === 0 && body.buffer.byteLength === body.byteLength
   const end = body.length
   const innerLength = readVarint(body, end, 5)
   if (bad || pos + innerLength !== end) return undefined
@@ -184,8 +213,13 @@ function readBytes (body: Uint8Array, end: number): Buffer {
     bad = true
     return EMPTY
   }
-  const bytes = Buffer.allocUnsafe(length)
-  bytes.set(body.subarray(pos, pos + length))
+  let bytes: Buffer
+  if (ownedBody && length >= VIEW_PAYLOAD_BYTES) {
+    bytes = Buffer.from(body.buffer, body.byteOffset + pos, length)
+  } else {
+    bytes = Buffer.allocUnsafe(length)
+    bytes.set(body.subarray(pos, pos + length))
+  }
   pos += length
   return bytes
 }
