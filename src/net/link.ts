@@ -16,7 +16,7 @@ import { messageFrameSize } from '../wire/message-fast-path.js'
 export const ALPN_PROTOCOL = 'clacks/1'
 
 /** Why messages came back to the queue. */
-export type ReturnReason = 'refused' | 'not-sent' | 'not-received' | 'abandoned'
+export type ReturnReason = 'refused' | 'not-received' | 'abandoned'
 
 export interface LinkSettings {
   maxInFlight: number
@@ -98,8 +98,6 @@ export class Link {
   #refusedPayloadBytes = Infinity
   #inFlight: InFlight[] = []
   #inFlightBytes = 0
-  /** Messages handed over while connecting: not yet numbered, not yet sent. */
-  #pending: HeldMessage[] = []
   #announceWaiters: Array<{ resolve: () => void, reject: (error: Error) => void }> = []
   #handshakeTimer: unknown
   #reconnectTimer: unknown
@@ -122,7 +120,7 @@ export class Link {
 
   /** Messages sent and not acknowledged, including those in doubt after a break. */
   get inFlightCount (): number {
-    return this.#inFlight.length + this.#pending.length
+    return this.#inFlight.length
   }
 
   /** Whether messages sent on a broken connection await a resume. */
@@ -137,37 +135,37 @@ export class Link {
 
   *heldMessages (): Generator<HeldMessage> {
     for (const entry of this.#inFlight) yield entry.message
-    yield * this.#pending
   }
 
-  /** Whether a message of this many payload bytes can be handed to this link now. */
+  /**
+   * Whether a message of this many payload bytes can go on this link now:
+   * only when it is open, with room in its window. A message never waits on a
+   * connection being made; it goes to another tower meanwhile.
+   */
   canTake (bytes: number): boolean {
-    const now = this.#host.clock.now()
+    if (this.#state !== 'open' || this.#socket?.writable !== true) return false
     // A frame the acceptor would not read would end the connection: such a message goes elsewhere.
-    if (now < this.#coolUntil || bytes >= this.#refusedPayloadBytes || bytes + MESSAGE_FRAME_OVERHEAD > this.#remoteMaxFrameBytes) return false
-    const held = this.#inFlight.length + this.#pending.length
+    if (bytes >= this.#refusedPayloadBytes || bytes + MESSAGE_FRAME_OVERHEAD > this.#remoteMaxFrameBytes) return false
+    const held = this.#inFlight.length
     if (held >= this.#window || (held > 0 && this.#inFlightBytes + bytes > this.#host.settings.maxInFlightBytes)) return false
-    switch (this.#state) {
-      case 'open': return this.#socket?.writable === true
-      // Only a tower known to be alive gets more than one message before it answers:
-      // a new, lost or dead one gets a single probe, the rest go elsewhere meanwhile.
-      case 'connecting': return held === 0 || this.peer.status === 'alive'
-      case 'idle': return true
-      case 'backoff': return this.#backoff.canAttempt(now)
-      case 'closed': return false
-    }
+    return this.#host.clock.now() >= this.#coolUntil
   }
 
-  /** Hands a message over: sent now if open, else once connected. */
+  /** Whether a dial may start now: the link is not connected and its backoff allows one. */
+  canDial (): boolean {
+    return (this.#state === 'idle' || this.#state === 'backoff') && this.#backoff.canAttempt(this.#host.clock.now())
+  }
+
+  /** Starts a dial (see canDial); the host hears ready() once it is open. */
+  connect (): void {
+    if (this.canDial()) this.#dial()
+  }
+
+  /** Sends a message on the open link (see canTake); it stays ours until acknowledged. */
   send (message: HeldMessage): void {
     this.#lastUsed = this.#host.clock.now()
     this.#inFlightBytes += message.payload.length
-    if (this.#state === 'open') {
-      this.#write(message)
-      return
-    }
-    this.#pending.push(message)
-    if (this.#state === 'idle' || this.#state === 'backoff') this.#dial()
+    this.#write(message)
   }
 
   /** Tells the peer about us; resolves when it answers in kind. */
@@ -259,8 +257,7 @@ export class Link {
   #closed (error: Error | undefined): void {
     this.#socket = undefined
     this.#clearTimers()
-    // Sent but unacknowledged messages stay in doubt; unsent ones are plainly ours.
-    this.#returnPending('not-sent')
+    // Sent but unacknowledged messages stay in doubt until a resume settles them.
     this.#rejectAnnounces(error ?? new ConnectionError('connection closed'))
     this.#backoff.failed()
     this.#transition('backoff')
@@ -325,9 +322,6 @@ export class Link {
     this.#transition('open')
     this.#lastUsed = this.#host.clock.now()
     this.#host.succeeded(this)
-    const pending = this.#pending
-    this.#pending = []
-    for (const message of pending) this.#write(message)
     this.#host.ready(this)
   }
 
@@ -350,7 +344,7 @@ export class Link {
       else notReceived.push(message)
     }
     this.#inFlight = []
-    this.#inFlightBytes = this.#pendingBytes()
+    this.#inFlightBytes = 0
     if (delivered.length > 0) this.#host.delivered(this, delivered)
     if (notReceived.length > 0) this.#host.returned(this, notReceived, 'not-received')
   }
@@ -414,7 +408,6 @@ export class Link {
     // Before a Welcome, a Goodbye says nothing of the earlier session: its
     // messages stay in doubt until a resume settles them.
     if (welcomed) this.#returnAll('not-received')
-    else this.#returnPending('not-sent')
     const reason = goodbye.reason
     const refusedUs = reason === GoodbyeReason.GOODBYE_REASON_IGNORED || reason === GoodbyeReason.GOODBYE_REASON_VERSION_UNSUPPORTED ||
       reason === GoodbyeReason.GOODBYE_REASON_TOO_MANY_CONNECTIONS
@@ -450,26 +443,11 @@ export class Link {
     }, delay)
   }
 
-  #returnPending (reason: ReturnReason): void {
-    if (this.#pending.length === 0) return
-    const pending = this.#pending
-    this.#pending = []
-    for (const message of pending) this.#inFlightBytes -= message.payload.length
-    this.#host.returned(this, pending, reason)
-  }
-
   #returnAll (reason: ReturnReason): void {
     const inFlight = this.#inFlight.map(entry => entry.message)
     this.#inFlight = []
-    this.#inFlightBytes = this.#pendingBytes()
+    this.#inFlightBytes = 0
     if (inFlight.length > 0) this.#host.returned(this, inFlight, reason)
-    this.#returnPending(reason)
-  }
-
-  #pendingBytes (): number {
-    let bytes = 0
-    for (const message of this.#pending) bytes += message.payload.length
-    return bytes
   }
 
   #rejectAnnounces (error: Error): void {

@@ -22,6 +22,10 @@ import { emptyCounters, type TowerStats } from './stats.js'
 
 const debug = debuglog('clacks')
 
+/** The tower-wide dial budget for sending (see #dials): ample for real peers, small next to a send rate. */
+const DIALS_PER_SECOND = 200
+const DIAL_BURST = 50
+
 /** hops is a uint32 on the wire: a message that circulates long enough stays at the top. */
 const MAX_HOPS = 0xffffffff
 
@@ -73,6 +77,14 @@ export class Tower extends EventEmitter<TowerEvents> {
   #queue!: MessageQueue
   #peers!: PeerTable
   #pacer!: Pacer
+  /**
+   * Dials for sending, tower-wide. Each peer is dialled at most once per its
+   * backoff; with thousands of lost and dead peers (4.999 % and 0.001 % of
+   * picks) that still adds up to thousands of doomed TLS dials a second at
+   * high message rates. This bounds them: a peer that would need a dial when
+   * the budget is spent is passed over for this message.
+   */
+  #dials!: Pacer
   #sessions!: SessionTable
   #server: TowerServer | undefined
   readonly #links = new Map<string, Link>()
@@ -101,6 +113,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     this.#clock = o.clock ?? systemClock
     this.#queue = new MessageQueue(o.maxQueueMessages, o.maxQueueBytes)
     this.#pacer = new Pacer({ sendrate: o.sendrate, byterate: o.byterate, sendburst: o.sendburst, byteburst: o.byteburst }, this.#clock)
+    this.#dials = new Pacer({ sendrate: DIALS_PER_SECOND, byterate: Infinity, sendburst: DIAL_BURST }, this.#clock)
     this.#sessions = new SessionTable(o.maxConnections * 4, o.maxInFlight)
     this.#server = new TowerServer({ key, cert, bind: o.bind, port: o.port, handshakeTimeout: o.handshakeTimeout }, socket => this.#accept(socket))
     const bind = o.bind ?? (isBindable(o.hostname) ? o.hostname : undefined)
@@ -352,11 +365,17 @@ export class Tower extends EventEmitter<TowerEvents> {
     }
   }
 
+  /**
+   * Whether a message of #placingBytes can go to this peer now: its link is
+   * open and has room. A peer with no open link gets a dial started, within
+   * its backoff, the connection limit and the tower-wide dial budget, and is
+   * passed over for this message: it is used once its Welcome arrives.
+   */
   readonly #usable = (peer: Peer): boolean => {
-    const link = this.#links.get(peer.key)
-    if (link !== undefined && link.connected) return link.canTake(this.#placingBytes)
-    if (this.#connectionCount() >= this.#options.maxConnections) return false
-    return link === undefined || link.canTake(this.#placingBytes)
+    const link = this.#linkFor(peer)
+    if (link.state === 'open') return link.canTake(this.#placingBytes)
+    if (link.canDial() && this.#connectionCount() < this.#options.maxConnections && this.#dials.tryTake(0)) link.connect()
+    return false
   }
 
   #linkFor (peer: Peer): Link {

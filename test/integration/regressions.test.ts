@@ -134,8 +134,10 @@ t.test('prototype: a failed send lost the message when the peer was unreachable;
   const t1 = await tower(t, H1, { backoffInitial: 20, backoffMax: 50 })
   t1.expand(H2, nobody)
   const ids = [t1.enqueue('a'), t1.enqueue('b')]
-  await waitFor(() => t1.stats().returned >= 3, 8000, 'several failed attempts')
+  await waitFor(() => statusOf(t1, H2, nobody) === 'lost', 8000, 'the failed dial')
+  await new Promise(resolve => setTimeout(resolve, 300)) // several more backoff intervals of redials
   t.equal(statusOf(t1, H2, nobody), 'lost', 'the unreachable tower is lost')
+  t.equal(t1.stats().sent, 0, 'no message was ever handed to a tower that did not answer')
   t.same(t1.peek({ inFlight: true }).map(m => m.id).sort(), [...ids].sort(), 'both messages are still held')
   t.equal(t1.stats().acked, 0)
   // When a real tower turns up, they go to it.
