@@ -78,11 +78,13 @@ export class Tower extends EventEmitter<TowerEvents> {
   #peers!: PeerTable
   #pacer!: Pacer
   /**
-   * Dials for sending, tower-wide. Each peer is dialled at most once per its
-   * backoff; with thousands of lost and dead peers (4.999 % and 0.001 % of
-   * picks) that still adds up to thousands of doomed TLS dials a second at
-   * high message rates. This bounds them: a peer that would need a dial when
-   * the budget is spent is passed over for this message.
+   * Redials, tower-wide. Each peer is dialled at most once per its backoff;
+   * with thousands of lost and dead peers (4.999 % and 0.001 % of picks) that
+   * still adds up to thousands of doomed TLS dials a second at high message
+   * rates. This bounds them: a peer that would need a redial when the budget
+   * is spent is passed over. A new peer's first dial is not counted (it
+   * happens once, and contacting new towers first is the spec's rule); the
+   * connection limit bounds those.
    */
   #dials!: Pacer
   #sessions!: SessionTable
@@ -374,7 +376,7 @@ export class Tower extends EventEmitter<TowerEvents> {
   readonly #usable = (peer: Peer): boolean => {
     const link = this.#linkFor(peer)
     if (link.state === 'open') return link.canTake(this.#placingBytes)
-    if (link.canDial() && this.#connectionCount() < this.#options.maxConnections && this.#dials.tryTake(0)) link.connect()
+    if (link.canDial() && this.#connectionCount() < this.#options.maxConnections && (peer.status === 'new' || this.#dials.tryTake(0))) link.connect()
     return false
   }
 
