@@ -146,7 +146,9 @@ t.test('prototype: a failed send lost the message when the peer was unreachable;
   t1.expand(H3, t3.port)
   await waitFor(() => t3.peek().length === 2, 5000, 'the messages to reach the reachable tower')
   t.same(t3.peek().map(m => m.id).sort(), [...ids].sort())
-  t.equal(t1.peek({ inFlight: true }).length, 0)
+  // The sender keeps custody until the acknowledgement arrives, a moment after the receiver queued them.
+  await waitFor(() => t1.peek({ inFlight: true }).length === 0, 5000, 'the acknowledgement')
+  t.equal(t1.peek({ inFlight: true }).length, 0, 'and the sender holds them no more')
 })
 
 t.test('a full peer refuses (QUEUE_FULL) and the message stays with the sender', async t => {
