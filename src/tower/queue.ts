@@ -1,19 +1,45 @@
 import type { HeldMessage } from './message.js'
+import { MESSAGE_ID_BYTES } from './message.js'
+
+/**
+ * Queued messages are packed into slabs, one record after another:
+ *
+ *   payload length (u32) | hops (u32) | id (16 bytes) | payload
+ *
+ * so a queued message costs its payload plus 24 bytes, not three JavaScript
+ * objects (about 250 bytes of heap). A message becomes an object again only
+ * when it reaches the head of the queue, as views of its record. A slab is
+ * never written twice (messages in flight still view it); it is dropped once
+ * every record in it has been taken out and a newer slab exists.
+ */
+const SLAB_BYTES = 256 * 1024
+const RECORD_HEADER_BYTES = 8 + MESSAGE_ID_BYTES
 
 /**
  * The tower's queue: first in, first out, bounded in messages and payload
- * bytes. Messages that come back from a failed hand-off go to the front, since
- * they were queued before anything behind them.
+ * bytes, O(1) to push and to take. Messages that come back from a failed
+ * hand-off go to the front, since they were queued before anything behind them.
  */
 export class MessageQueue {
-  #items: Array<HeldMessage | undefined> = []
-  #head = 0
+  /** Messages returned to the front, taken before any packed record. */
+  #front: HeldMessage[] = []
+  #frontHead = 0
+  #slabs: Buffer[] = []
+  /** How far each slab but the last was written. */
+  #slabEnds: number[] = []
+  /** Where the next packed record starts: in #slabs[0] at #readOffset. */
+  #readOffset = 0
+  /** Where the next record is written: in the last slab at #writeOffset. */
+  #writeOffset = 0
+  #packed = 0
   #bytes = 0
+  /** The head record as an object, once peekHead() has made it. */
+  #head: HeldMessage | undefined
 
   constructor (readonly maxMessages: number, readonly maxBytes: number) {}
 
   get length (): number {
-    return this.#items.length - this.#head
+    return this.#front.length - this.#frontHead + this.#packed
   }
 
   /** Payload bytes held. */
@@ -26,11 +52,19 @@ export class MessageQueue {
     return this.length < this.maxMessages && this.#bytes + payloadBytes <= this.maxBytes
   }
 
-  /** Adds at the back; false when the queue is full (nothing added). */
+  /** Adds at the back (a copy: the message's buffers may be reused); false when the queue is full. */
   push (message: HeldMessage): boolean {
-    if (!this.fits(message.payload.length)) return false
-    this.#items.push(message)
-    this.#bytes += message.payload.length
+    const length = message.payload.length
+    if (!this.fits(length)) return false
+    const slab = this.#slabFor(RECORD_HEADER_BYTES + length)
+    let offset = this.#writeOffset
+    offset = slab.writeUInt32LE(length, offset)
+    offset = slab.writeUInt32LE(message.hops, offset)
+    slab.set(message.id, offset)
+    slab.set(message.payload, offset + MESSAGE_ID_BYTES)
+    this.#writeOffset = offset + MESSAGE_ID_BYTES + length
+    this.#packed++
+    this.#bytes += length
     return true
   }
 
@@ -41,39 +75,97 @@ export class MessageQueue {
    */
   returnToFront (messages: readonly HeldMessage[]): void {
     if (messages.length === 0) return
-    const rest = this.#items.slice(this.#head) as HeldMessage[]
-    this.#items = [...messages, ...rest]
-    this.#head = 0
+    this.#front = [...messages, ...this.#front.slice(this.#frontHead)]
+    this.#frontHead = 0
     for (const message of messages) this.#bytes += message.payload.length
   }
 
   peekHead (): HeldMessage | undefined {
-    return this.#items[this.#head]
+    if (this.#frontHead < this.#front.length) return this.#front[this.#frontHead]
+    if (this.#packed === 0) return undefined
+    this.#releaseReadSlabs()
+    this.#head ??= this.#read(this.#slabs[0] as Buffer, this.#readOffset)
+    return this.#head
   }
 
   shift (): HeldMessage | undefined {
-    if (this.#head === this.#items.length) return undefined
-    const message = this.#items[this.#head] as HeldMessage
-    this.#items[this.#head++] = undefined
-    this.#bytes -= message.payload.length
-    // Compact once the consumed prefix is half the array: amortised O(1).
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head)
-      this.#head = 0
+    if (this.#frontHead < this.#front.length) {
+      const message = this.#front[this.#frontHead++] as HeldMessage
+      if (this.#frontHead === this.#front.length) {
+        this.#front = []
+        this.#frontHead = 0
+      }
+      this.#bytes -= message.payload.length
+      return message
     }
+    const message = this.peekHead()
+    if (message === undefined) return undefined
+    this.#head = undefined
+    this.#packed--
+    this.#bytes -= message.payload.length
+    this.#readOffset += RECORD_HEADER_BYTES + message.payload.length
     return message
   }
 
   /** Removes and returns everything, in order. */
   takeAll (): HeldMessage[] {
-    const all = this.#items.slice(this.#head) as HeldMessage[]
-    this.#items = []
-    this.#head = 0
-    this.#bytes = 0
+    const all: HeldMessage[] = []
+    for (let message = this.shift(); message !== undefined; message = this.shift()) all.push(message)
     return all
   }
 
+  /** Every message held, in order, without taking them. */
   snapshot (): HeldMessage[] {
-    return this.#items.slice(this.#head) as HeldMessage[]
+    const all = this.#front.slice(this.#frontHead)
+    let slabIndex = 0
+    let offset = this.#readOffset
+    for (let i = 0; i < this.#packed; i++) {
+      let slab = this.#slabs[slabIndex] as Buffer
+      if (offset >= this.#slabEnd(slabIndex)) {
+        slab = this.#slabs[++slabIndex] as Buffer
+        offset = 0
+      }
+      const message = this.#read(slab, offset)
+      all.push(message)
+      offset += RECORD_HEADER_BYTES + message.payload.length
+    }
+    return all
+  }
+
+  /** A message viewing its record: no copy. */
+  #read (slab: Buffer, offset: number): HeldMessage {
+    const length = slab.readUInt32LE(offset)
+    const start = offset + RECORD_HEADER_BYTES
+    return {
+      id: slab.subarray(offset + 8, start),
+      payload: slab.subarray(start, start + length),
+      hops: slab.readUInt32LE(offset + 4)
+    }
+  }
+
+  /** Where the records of slab `index` end: the write position in the last slab, else its recorded end. */
+  #slabEnd (index: number): number {
+    return index === this.#slabs.length - 1 ? this.#writeOffset : (this.#slabEnds[index] as number)
+  }
+
+  /** The slab to write `bytes` into, starting a new one when the last is too full. */
+  #slabFor (bytes: number): Buffer {
+    const last = this.#slabs[this.#slabs.length - 1]
+    if (last !== undefined && this.#writeOffset + bytes <= last.length) return last
+    if (last !== undefined) this.#slabEnds.push(this.#writeOffset)
+    const slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, bytes))
+    this.#slabs.push(slab)
+    this.#writeOffset = 0
+    if (this.#slabs.length === 1) this.#readOffset = 0
+    return slab
+  }
+
+  /** Drops the slabs read to their end, but never the one being written. */
+  #releaseReadSlabs (): void {
+    while (this.#slabs.length > 1 && this.#readOffset >= (this.#slabEnds[0] as number)) {
+      this.#slabs.shift()
+      this.#slabEnds.shift()
+      this.#readOffset = 0
+    }
   }
 }

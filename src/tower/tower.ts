@@ -335,6 +335,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     this.#pumpScheduled = false
     const draining = this.#state === 'closing'
     if ((this.#paused && !draining) || (this.#state !== 'running' && !draining)) return
+    let rotations = 0
     for (let head = this.#queue.peekHead(); head !== undefined; head = this.#queue.peekHead()) {
       this.#placingBytes = head.payload.length
       const peer = this.#peers.pick(this.#usable)
@@ -342,9 +343,8 @@ export class Tower extends EventEmitter<TowerEvents> {
         // Nowhere for the head. If only its size is in the way (a peer's frame limit or
         // byte window), it waits at the back and the messages behind it go on.
         this.#placingBytes = 0
-        if (head.payload.length === 0 || this.#peers.pick(this.#usable) === undefined) return
+        if (head.payload.length === 0 || ++rotations >= this.#queue.length || this.#peers.pick(this.#usable) === undefined) return
         this.#queue.push(this.#queue.shift() as HeldMessage)
-        if (this.#queue.peekHead() === head) return
         continue
       }
       const frameBytes = head.payload.length + MESSAGE_FRAME_OVERHEAD
