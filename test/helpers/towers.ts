@@ -1,3 +1,4 @@
+import type { Test } from 'tap'
 import { Tower, type TowerOptions } from '../../src/index.js'
 import { generateCertificate } from '../../src/net/certs.js'
 
@@ -33,4 +34,17 @@ export function heldIds (towers: Tower[]): string[] {
 export async function settle (towers: Tower[], ms = 10000): Promise<void> {
   for (const tower of towers) tower.pause()
   await waitFor(() => towers.every(tower => tower.stats().inFlight === 0), ms, 'in-flight messages to settle')
+}
+
+/** Starts a tower on `host` (port 0), closed without draining when the test ends. */
+export async function towerOn (t: Test, host: string, options: Partial<TowerOptions> = {}): Promise<Tower> {
+  const started = await startTower({ hostname: host, ...options })
+  t.teardown(async () => {
+    try {
+      await started.close({ drain: false })
+    } catch {
+      // already closing, or closed by the test itself
+    }
+  })
+  return started
 }

@@ -6,23 +6,13 @@ import { randomBytes } from 'node:crypto'
 import { createServer as createTcpServer } from 'node:net'
 import t, { type Test } from 'tap'
 import type { ClacksMessage, PeerStatus, Tower, TowerOptions } from '../../src/index.js'
-import { heldIds, settle, startTower, waitFor } from '../helpers/towers.js'
+import { heldIds, settle, towerOn, waitFor } from '../helpers/towers.js'
 
 const H1 = '127.0.0.2'
 const H2 = '127.0.0.3'
 const H3 = '127.0.0.4'
 
-async function tower (t: Test, host: string, options: Partial<TowerOptions> = {}): Promise<Tower> {
-  const started = await startTower({ hostname: host, ...options })
-  t.teardown(async () => {
-    try {
-      await started.close({ drain: false })
-    } catch {
-      // closed by the test
-    }
-  })
-  return started
-}
+const tower = towerOn
 
 function receipts (at: Tower): ClacksMessage[] {
   const got: ClacksMessage[] = []

@@ -4,26 +4,15 @@
  * scenario needs a tower to come back on the same one.
  */
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net'
-import t, { type Test } from 'tap'
-import type { ClacksMessage, PeerStatus, Tower, TowerOptions } from '../../src/index.js'
-import { heldIds, settle, startTower, waitFor } from '../helpers/towers.js'
+import t from 'tap'
+import type { ClacksMessage, PeerStatus, Tower } from '../../src/index.js'
+import { heldIds, settle, towerOn, waitFor } from '../helpers/towers.js'
 
 const H1 = '127.0.0.2'
 const H2 = '127.0.0.3'
 const H3 = '127.0.0.4'
 
-/** Starts a tower on `host`, closed (without draining) when the test ends. */
-async function tower (t: Test, host: string, options: Partial<TowerOptions> = {}): Promise<Tower> {
-  const started = await startTower({ hostname: host, ...options })
-  t.teardown(async () => {
-    try {
-      await started.close({ drain: false })
-    } catch {
-      // already closing or closed by the test itself
-    }
-  })
-  return started
-}
+const tower = towerOn
 
 const statusOf = (at: Tower, other: Tower): PeerStatus | undefined =>
   at.survey().find(p => p.hostname === other.hostname && p.port === other.port)?.status
