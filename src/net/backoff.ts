@@ -19,10 +19,6 @@ export class Backoff {
 
   constructor (readonly policy: BackoffPolicy) {}
 
-  get failures (): number {
-    return this.#failures
-  }
-
   get nextAttemptAt (): number {
     return this.#nextAttemptAt
   }

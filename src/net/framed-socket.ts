@@ -39,7 +39,6 @@ export class FramedSocket {
   #flushScheduled = false
   #ended = false
   #closedReported = false
-  bytesWritten = 0
 
   constructor (socket: TLSSocket, maxFrameBytes: number, handler: FrameHandler) {
     this.#socket = socket
@@ -55,10 +54,6 @@ export class FramedSocket {
   /** False while the socket's write buffer holds WRITE_BUFFER_LIMIT or more; `drained()` follows. */
   get writable (): boolean {
     return this.#socket.writableLength < WRITE_BUFFER_LIMIT
-  }
-
-  get remoteAddress (): string | undefined {
-    return this.#socket.remoteAddress
   }
 
   get isOpen (): boolean {
@@ -79,7 +74,6 @@ export class FramedSocket {
   flush (): void {
     this.#flushScheduled = false
     if (this.#batch.count === 0 || !this.isOpen) return
-    this.bytesWritten += this.#batch.length
     const chunks = this.#batch.finishChunks()
     if (chunks.length === 1) {
       this.#socket.write(chunks[0] as Uint8Array)

@@ -15,7 +15,7 @@ import { addressKey, addressProblem, isBindable, type TowerAddress } from './add
 import { systemClock, type Clock } from './clock.js'
 import { MESSAGE_ID_BYTES, newMessageId, toPublicMessage, type ClacksMessage, type HeldMessage } from './message.js'
 import { Pacer, type PacerRates } from './pacer.js'
-import { PeerTable, type Peer, type PeerStatus, type PeerView } from './peer-table.js'
+import { PEER_STATUSES, PeerTable, type Peer, type PeerStatus, type PeerView } from './peer-table.js'
 import { MessageQueue } from './queue.js'
 import { maxFrameBytes, resolveOptions, type FilterResult, type MessageFilter, type TowerOptions } from './options.js'
 import { emptyCounters, type TowerStats } from './stats.js'
@@ -274,7 +274,7 @@ export class Tower extends EventEmitter<TowerEvents> {
       if (link.inDoubt) inDoubt += link.inFlightCount
     }
     const peers = {} as Record<PeerStatus, number>
-    for (const status of ['new', 'alive', 'lost', 'dead', 'ignored'] as const) peers[status] = this.#peers.count(status)
+    for (const status of PEER_STATUSES) peers[status] = this.#peers.count(status)
     return {
       ...this.#counters,
       queued: this.#queue.length,

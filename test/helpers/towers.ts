@@ -1,3 +1,4 @@
+import { createServer } from 'node:net'
 import type { Test } from 'tap'
 import { Tower, type TowerOptions } from '../../src/index.js'
 import { generateCertificate } from '../../src/net/certs.js'
@@ -47,4 +48,19 @@ export async function towerOn (t: Test, host: string, options: Partial<TowerOpti
     }
   })
   return started
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+
+/** A port free on `host` right now: listen on 0, note it, close. */
+export function freePort (host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, host, () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
 }

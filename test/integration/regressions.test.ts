@@ -3,10 +3,9 @@
  * (npm clacks-p2p 0.3.3) that this rebuild must not repeat.
  */
 import { randomBytes } from 'node:crypto'
-import { createServer as createTcpServer } from 'node:net'
 import t, { type Test } from 'tap'
 import type { ClacksMessage, PeerStatus, Tower, TowerOptions } from '../../src/index.js'
-import { heldIds, settle, towerOn, waitFor } from '../helpers/towers.js'
+import { freePort, heldIds, settle, sleep, towerOn, waitFor } from '../helpers/towers.js'
 
 const H1 = '127.0.0.2'
 const H2 = '127.0.0.3'
@@ -23,19 +22,6 @@ function receipts (at: Tower): ClacksMessage[] {
 const statusOf = (at: Tower, host: string, port: number): PeerStatus | undefined =>
   at.survey().find(p => p.hostname === host && p.port === port)?.status
 
-const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
-
-function freePort (host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createTcpServer()
-    server.once('error', reject)
-    server.listen(0, host, () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /** Sends each payload from a fresh tower 1 to a paused tower 2 and returns what tower 2 got, by id. */
 async function deliver (t: Test, payloads: Array<Uint8Array | string>, options: Partial<TowerOptions> = {}): Promise<Map<string, Buffer>> {

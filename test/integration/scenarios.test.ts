@@ -6,7 +6,7 @@
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net'
 import t from 'tap'
 import type { ClacksMessage, PeerStatus, Tower } from '../../src/index.js'
-import { heldIds, settle, towerOn, waitFor } from '../helpers/towers.js'
+import { freePort, heldIds, settle, sleep, towerOn, waitFor } from '../helpers/towers.js'
 
 const H1 = '127.0.0.2'
 const H2 = '127.0.0.3'
@@ -26,20 +26,6 @@ function receipts (at: Tower): ClacksMessage[] {
   return got
 }
 
-const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
-
-/** A port free on `host` right now: listen on 0, note it, close. */
-function freePort (host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createTcpServer()
-    server.once('error', reject)
-    server.listen(0, host, () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /** A TCP listener that accepts connections and never says a word: a hung tower. */
 async function blackHole (host: string, port: number): Promise<{ close: () => Promise<void>, accepted: () => number }> {
