@@ -3,7 +3,7 @@ import { BufferList } from 'bl'
 import { Frame } from '../gen/clacks/v1/frame.js'
 import { FrameTooLargeError, MalformedFrameError, VarintTooLongError } from '../errors.js'
 import { DEFAULT_MAX_FRAME_BYTES, MAX_LENGTH_PREFIX_BYTES } from './limits.js'
-import { decodeMessageFrame } from './message-fast-path.js'
+import { decodeAckFrame, decodeMessageFrame } from './message-fast-path.js'
 
 export interface FrameDecoderOptions {
   /**
@@ -101,8 +101,8 @@ export class FrameDecoder {
 
 /** Decodes one frame body (no length prefix); raises MalformedFrameError for anything but a valid Frame. */
 export function decodeFrameBody (body: Uint8Array): Frame {
-  const message = decodeMessageFrame(body)
-  if (message !== undefined) return message
+  const fast = decodeMessageFrame(body) ?? decodeAckFrame(body)
+  if (fast !== undefined) return fast
   let frame: Frame
   const reader = new BinaryReader(body)
   try {

@@ -1,6 +1,6 @@
 import { BinaryWriter } from '@bufbuild/protobuf/wire'
 import { Frame, type Message } from '../gen/clacks/v1/frame.js'
-import { messageFrameSize, writeMessageFrame, writeMessageFrameHead, writeMessageFrameTail } from './message-fast-path.js'
+import { MAX_ACK_FRAME_BYTES, messageFrameSize, writeAckFrame, writeMessageFrame, writeMessageFrameHead, writeMessageFrameTail } from './message-fast-path.js'
 
 /**
  * Encodes one frame in protobuf's delimited form: the body's length as a
@@ -24,8 +24,8 @@ export const BY_REFERENCE_BYTES = 16 * 1024
 /**
  * Collects many frames for one socket write, so that a busy link makes one
  * write for a whole batch instead of one per frame. Message frames are
- * written straight into the batch's buffer, large payloads by reference;
- * other frames go through the generated encoder.
+ * and Ack frames are written straight into the batch's buffer, large
+ * payloads by reference; other frames go through the generated encoder.
  */
 export class FrameBatch {
   #buffer: Buffer | undefined
@@ -51,6 +51,7 @@ export class FrameBatch {
   add (frame: Frame): this {
     const kind = frame.kind
     if (kind?.$case === 'message') this.#addMessage(kind.value)
+    else if (kind?.$case === 'ack') this.#addAck(kind.value.seq)
     else this.#addBytes(encodeFrame(frame))
     this.#count++
     return this
@@ -88,6 +89,13 @@ export class FrameBatch {
     this.#chunks.push(buffer.subarray(this.#segmentStart, this.#used), payload)
     this.#segmentStart = this.#used
     this.#used = writeMessageFrameTail(buffer, this.#used, message)
+  }
+
+  #addAck (seq: number): void {
+    const buffer = this.#reserve(MAX_ACK_FRAME_BYTES)
+    const start = this.#used
+    this.#used = writeAckFrame(buffer, start, seq)
+    this.#length += this.#used - start
   }
 
   #addBytes (bytes: Uint8Array): void {

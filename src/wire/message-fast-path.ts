@@ -1,16 +1,19 @@
 /**
- * Message frames by hand. Every hop of every message is one Message frame each
- * way through here, so these skip what the generated code spends per frame
- * (a writer that shifts nested bodies on join, a BigInt per uint64, a reader
- * per frame). They produce and accept exactly the bytes the generated code
- * does (the golden vectors and the fuzz tests compare the two), and hand
- * anything unusual back to it: `decodeMessageFrame` returns undefined for a
- * body it does not take, and the caller decodes it the general way.
+ * Message and Ack frames by hand. Every hop of every message is one Message
+ * frame one way and (a share of) one Ack frame the other, so these skip what
+ * the generated code spends per frame (a writer that allocates and shifts
+ * nested bodies on join, a BigInt per uint64, a reader per frame). They
+ * produce and accept exactly the bytes the generated code does (the golden
+ * vectors and the fuzz tests compare the two), and hand anything unusual back
+ * to it: `decodeMessageFrame` and `decodeAckFrame` return undefined for a body
+ * they do not take, and the caller decodes it the general way.
  */
 import type { Frame, Message } from '../gen/clacks/v1/frame.js'
 import type { TowerDescriptor } from '../gen/clacks/v1/tower.js'
 
 const TAG_FRAME_MESSAGE = 0x1a // Frame.message: field 3, length-delimited
+const TAG_FRAME_ACK = 0x22 // Frame.ack: field 4, length-delimited
+const TAG_ACK_SEQ = 0x08 // Ack.seq: field 1, varint
 const TAG_SEQ = 0x08 // Message.seq: field 1, varint
 const TAG_ID = 0x12 // Message.id: field 2, length-delimited
 const TAG_PAYLOAD = 0x1a // Message.payload: field 3, length-delimited
@@ -251,4 +254,33 @@ function readFriend (body: Uint8Array, end: number): TowerDescriptor | undefined
   }
   if (pos !== friendEnd) bad = true
   return friend
+}
+
+/** The largest Ack frame in delimited form: a seq up to 2^53 takes 8 varint bytes. */
+export const MAX_ACK_FRAME_BYTES = 12
+
+/**
+ * Writes an Ack frame in delimited form at `offset`, which must have
+ * MAX_ACK_FRAME_BYTES of room; returns the offset after it.
+ */
+export function writeAckFrame (buffer: Buffer, offset: number, seq: number): number {
+  const inner = seq === 0 ? 0 : 1 + varintLength(seq)
+  buffer[offset++] = 2 + inner
+  buffer[offset++] = TAG_FRAME_ACK
+  buffer[offset++] = inner
+  if (seq === 0) return offset
+  buffer[offset++] = TAG_ACK_SEQ
+  return writeVarint(buffer, offset, seq)
+}
+
+/** Decodes a frame body that is exactly one Ack as our encoder writes it; anything else returns undefined. */
+export function decodeAckFrame (body: Uint8Array): Frame | undefined {
+  if (body[0] !== TAG_FRAME_ACK || body.length < 2 || body[1] !== body.length - 2) return undefined
+  if (body.length === 2) return { kind: { $case: 'ack', value: { seq: 0 } } }
+  if (body[2] !== TAG_ACK_SEQ) return undefined
+  pos = 3
+  bad = false
+  const seq = readVarint(body, body.length, 8)
+  if (bad || pos !== body.length || seq > Number.MAX_SAFE_INTEGER) return undefined
+  return { kind: { $case: 'ack', value: { seq } } }
 }

@@ -2,7 +2,8 @@ import { deepStrictEqual } from 'node:assert/strict'
 import fc from 'fast-check'
 import t from 'tap'
 import { Frame } from '../../src/gen/clacks/v1/frame.js'
-import { decodeMessageFrame } from '../../src/wire/message-fast-path.js'
+import { FrameBatch } from '../../src/wire/encoder.js'
+import { decodeAckFrame, decodeMessageFrame } from '../../src/wire/message-fast-path.js'
 import { frameArb } from './fixtures/arbitraries.js'
 
 /** What the generated decoder makes of a body, or 'error' when it refuses it. */
@@ -15,6 +16,7 @@ function generated (body: Uint8Array): Frame | 'error' {
 }
 
 const messageArb = frameArb.filter(frame => frame.kind?.$case === 'message')
+const ackArb = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 127 }), fc.maxSafeNat()).map(seq => ({ kind: { $case: 'ack' as const, value: { seq } } }))
 
 // Damage a valid body: flip, insert or delete bytes, or truncate it.
 const mutationArb = fc.array(fc.tuple(fc.constantFrom('flip', 'insert', 'delete', 'truncate'), fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 })
@@ -43,6 +45,28 @@ t.test('wherever the fast decoder accepts damaged bytes, it agrees with the gene
   fc.assert(fc.property(messageArb, mutationArb, (frame, mutations) => {
     const body = mutate(Frame.encode(frame).finish(), mutations)
     const fast = decodeMessageFrame(body)
+    if (fast === undefined) return
+    accepted++
+    deepStrictEqual(fast, generated(body))
+  }), { numRuns: 3000 })
+  t.ok(accepted > 20, `the fast path took ${accepted} damaged bodies and agreed on each`)
+})
+
+t.test('the fast Ack encoder writes the bytes the generated encoder does, and the fast decoder reads them back', async t => {
+  fc.assert(fc.property(ackArb, frame => {
+    const reference = Frame.encode(frame).finish()
+    const written = new FrameBatch().add(frame).finish()
+    deepStrictEqual(Buffer.from(written.subarray(1)), Buffer.from(reference))
+    t.equal(written[0], reference.length)
+    deepStrictEqual(decodeAckFrame(reference), frame)
+  }), { numRuns: 300 })
+})
+
+t.test('wherever the fast Ack decoder accepts damaged bytes, it agrees with the generated decoder', async t => {
+  let accepted = 0
+  fc.assert(fc.property(ackArb, mutationArb, (frame, mutations) => {
+    const body = mutate(Frame.encode(frame).finish(), mutations)
+    const fast = decodeAckFrame(body)
     if (fast === undefined) return
     accepted++
     deepStrictEqual(fast, generated(body))
