@@ -11,9 +11,18 @@ import { MESSAGE_ID_BYTES } from './message.js'
  * when it reaches the head of the queue, as views of its record. A slab is
  * never written twice (messages in flight still view it); it is dropped once
  * every record in it has been taken out and a newer slab exists.
+ *
+ * A payload of BY_REFERENCE_BYTES or more is not copied into the slab: its
+ * record ends after the id and the payload waits, as it is, in a list beside
+ * the slabs, in the same order. Every payload a queue is given is the tower's
+ * own (a copy made by enqueue(), the decoder or a filter), and at that size
+ * the copy costs more than the objects it saves.
  */
 const SLAB_BYTES = 256 * 1024
 const RECORD_HEADER_BYTES = 8 + MESSAGE_ID_BYTES
+
+/** Payloads from this size on are held by reference, not packed (see above). */
+export const BY_REFERENCE_BYTES = 4096
 
 /**
  * The tower's queue: first in, first out, bounded in messages and payload
@@ -35,6 +44,9 @@ export class MessageQueue {
   #bytes = 0
   /** The head record as an object, once peekHead() has made it. */
   #head: HeldMessage | undefined
+  /** Payloads of packed records held by reference, in record order, from #referencesHead on. */
+  #references: Buffer[] = []
+  #referencesHead = 0
 
   constructor (readonly maxMessages: number, readonly maxBytes: number) {}
 
@@ -52,17 +64,19 @@ export class MessageQueue {
     return this.length < this.maxMessages && this.#bytes + payloadBytes <= this.maxBytes
   }
 
-  /** Adds at the back (a copy: the message's buffers may be reused); false when the queue is full. */
+  /** Adds at the back (a copy, but for a payload held by reference: see above); false when the queue is full. */
   push (message: HeldMessage): boolean {
     const length = message.payload.length
     if (!this.fits(length)) return false
-    const slab = this.#slabFor(RECORD_HEADER_BYTES + length)
+    const packed = length < BY_REFERENCE_BYTES ? length : 0
+    const slab = this.#slabFor(RECORD_HEADER_BYTES + packed)
     let offset = this.#writeOffset
     offset = slab.writeUInt32LE(length, offset)
     offset = slab.writeUInt32LE(message.hops, offset)
     slab.set(message.id, offset)
-    slab.set(message.payload, offset + MESSAGE_ID_BYTES)
-    this.#writeOffset = offset + MESSAGE_ID_BYTES + length
+    if (packed > 0) slab.set(message.payload, offset + MESSAGE_ID_BYTES)
+    else if (length > 0) this.#references.push(message.payload)
+    this.#writeOffset = offset + MESSAGE_ID_BYTES + packed
     this.#packed++
     this.#bytes += length
     return true
@@ -84,7 +98,7 @@ export class MessageQueue {
     if (this.#frontHead < this.#front.length) return this.#front[this.#frontHead]
     if (this.#packed === 0) return undefined
     this.#releaseReadSlabs()
-    this.#head ??= this.#read(this.#slabs[0] as Buffer, this.#readOffset)
+    this.#head ??= this.#read(this.#slabs[0] as Buffer, this.#readOffset, this.#referencesHead)
     return this.#head
   }
 
@@ -103,7 +117,8 @@ export class MessageQueue {
     this.#head = undefined
     this.#packed--
     this.#bytes -= message.payload.length
-    this.#readOffset += RECORD_HEADER_BYTES + message.payload.length
+    this.#readOffset += RECORD_HEADER_BYTES + packedBytes(message.payload.length)
+    if (message.payload.length >= BY_REFERENCE_BYTES) this.#takeReference()
     return message
   }
 
@@ -119,27 +134,41 @@ export class MessageQueue {
     const all = this.#front.slice(this.#frontHead)
     let slabIndex = 0
     let offset = this.#readOffset
+    let reference = this.#referencesHead
     for (let i = 0; i < this.#packed; i++) {
       let slab = this.#slabs[slabIndex] as Buffer
       if (offset >= this.#slabEnd(slabIndex)) {
         slab = this.#slabs[++slabIndex] as Buffer
         offset = 0
       }
-      const message = this.#read(slab, offset)
+      const message = this.#read(slab, offset, reference)
       all.push(message)
-      offset += RECORD_HEADER_BYTES + message.payload.length
+      offset += RECORD_HEADER_BYTES + packedBytes(message.payload.length)
+      if (message.payload.length >= BY_REFERENCE_BYTES) reference++
     }
     return all
   }
 
-  /** A message viewing its record: no copy. */
-  #read (slab: Buffer, offset: number): HeldMessage {
+  /** A message viewing its record (and its payload, if held by reference, the `reference`th): no copy. */
+  #read (slab: Buffer, offset: number, reference: number): HeldMessage {
     const length = slab.readUInt32LE(offset)
     const start = offset + RECORD_HEADER_BYTES
     return {
       id: slab.subarray(offset + 8, start),
-      payload: slab.subarray(start, start + length),
+      payload: length < BY_REFERENCE_BYTES ? slab.subarray(start, start + length) : this.#references[reference] as Buffer,
       hops: slab.readUInt32LE(offset + 4)
+    }
+  }
+
+  /** Lets go of the oldest payload held by reference; the list is compacted once its taken half dominates. */
+  #takeReference (): void {
+    this.#references[this.#referencesHead++] = EMPTY
+    if (this.#referencesHead === this.#references.length) {
+      this.#references = []
+      this.#referencesHead = 0
+    } else if (this.#referencesHead >= 1024 && this.#referencesHead * 2 >= this.#references.length) {
+      this.#references = this.#references.slice(this.#referencesHead)
+      this.#referencesHead = 0
     }
   }
 
@@ -168,4 +197,11 @@ export class MessageQueue {
       this.#readOffset = 0
     }
   }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+/** Bytes of a payload of this length that live in its record. */
+function packedBytes (length: number): number {
+  return length < BY_REFERENCE_BYTES ? length : 0
 }

@@ -1,7 +1,9 @@
+import { deepStrictEqual } from 'node:assert/strict'
 import { createHash } from 'node:crypto'
+import fc from 'fast-check'
 import t from 'tap'
 import type { HeldMessage } from '../../src/tower/message.js'
-import { MessageQueue } from '../../src/tower/queue.js'
+import { BY_REFERENCE_BYTES, MessageQueue } from '../../src/tower/queue.js'
 
 let counter = 0
 function msg (bytes: number, label = `m${counter++}`): HeldMessage & { label: string } {
@@ -158,4 +160,47 @@ t.test('packed records: across slabs, larger than a slab, and never overwritten 
     q.shift()
   }
   t.same(taken.map(digest), sent.map(digest), 'messages taken out keep their bytes')
+})
+
+t.test('small payloads are copied into the queue; large ones are held as they are', async t => {
+  const q = new MessageQueue(10, 1_000_000)
+  const small = msg(BY_REFERENCE_BYTES - 1, 'small')
+  const large = msg(BY_REFERENCE_BYTES, 'large')
+  q.push(small)
+  q.push(large)
+  small.payload.fill(0x62)
+  t.equal(q.shift()?.payload[0], 0x61, 'a small payload changed by its owner after push is unchanged in the queue')
+  t.equal(q.shift()?.payload, large.payload, 'a large payload comes out as the very buffer pushed')
+})
+
+t.test('any mix of sizes, pushes, shifts and returns keeps the queue in order (model check)', async t => {
+  const size = fc.oneof(fc.integer({ min: 0, max: 64 }), fc.integer({ min: BY_REFERENCE_BYTES - 2, max: BY_REFERENCE_BYTES + 2 }), fc.integer({ min: 60_000, max: 300_000 }))
+  const step = fc.oneof(size.map(bytes => ({ op: 'push' as const, bytes })), fc.constant({ op: 'shift' as const }), fc.nat(4).map(n => ({ op: 'return' as const, n })))
+  fc.assert(fc.property(fc.array(step, { maxLength: 120 }), steps => {
+    const q = new MessageQueue(1_000_000, 1_000_000_000)
+    let model: string[] = []
+    const out: HeldMessage[] = []
+    const expectPayload = (m: HeldMessage): void => {
+      const label = labelOf(m)
+      const fill = Number(label.slice(1)) % 251
+      if (m.payload.length > 0 && (m.payload[0] !== fill || m.payload[m.payload.length - 1] !== fill)) throw new Error(`${label} has the wrong bytes`)
+    }
+    steps.forEach((s, i) => {
+      if (s.op === 'push') {
+        q.push({ id: Buffer.from(`p${i}`.padEnd(16, '\0')), payload: Buffer.alloc(s.bytes, i % 251), hops: i })
+        model.push(`p${i}`)
+      } else if (s.op === 'shift') {
+        const m = q.shift()
+        if (labels(m === undefined ? [] : [m])[0] !== model.shift()) throw new Error(`step ${i}: out of order`)
+        if (m !== undefined) { expectPayload(m); out.push(m) }
+      } else {
+        const back = out.splice(Math.max(0, out.length - s.n))
+        q.returnToFront(back)
+        model = [...labels(back), ...model]
+      }
+      deepStrictEqual(labels(q.snapshot()), model)
+      q.snapshot().forEach(expectPayload)
+    })
+  }), { numRuns: 300 })
+  t.pass('300 runs')
 })
