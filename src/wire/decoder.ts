@@ -21,14 +21,25 @@ const INCOMPLETE = -1
  * Turns a byte stream into frames. Push chunks as they arrive, then call
  * `read()` until it returns undefined ("need more bytes").
  *
+ * Frames that lie whole in a chunk are read where they are; only the bytes of
+ * a frame that straddles chunks are buffered, in a `bl` BufferList, until it
+ * is complete. Once what is left is the tail of a single chunk again, reading
+ * goes back to that chunk.
+ *
  * Errors are typed (FrameTooLargeError, VarintTooLongError, MalformedFrameError)
  * and final: a stream cannot be resynchronised after one, so every later
  * `read()` raises the same error and the connection should end.
  */
 export class FrameDecoder {
   readonly maxFrameBytes: number
+  /** Bytes of a frame that straddles chunks, and every chunk pushed after them. */
   readonly #buffered = new BufferList()
-  /** The current frame's body length once its prefix is parsed, or INCOMPLETE. */
+  /** The chunk appended to #buffered last: once all that is left is its tail, reading goes back to it in place. */
+  #lastBuffered: Buffer | undefined
+  /** The chunk read in place, from #offset on; only while #buffered is empty. */
+  #chunk: Buffer | undefined
+  #offset = 0
+  /** The buffered frame's body length once its prefix is parsed, or INCOMPLETE. */
   #bodyLength = INCOMPLETE
   #prefixLength = 0
   #failure: Error | undefined
@@ -39,14 +50,19 @@ export class FrameDecoder {
 
   /** Bytes received but not yet returned as frames. */
   get bufferedBytes (): number {
-    return this.#buffered.length
+    return this.#buffered.length + (this.#chunk === undefined ? 0 : this.#chunk.length - this.#offset)
   }
 
   push (chunk: Uint8Array): void {
-    // An empty chunk must not reach bl: at the head of the list it makes get(0) return undefined.
-    if (this.#failure === undefined && chunk.byteLength > 0) {
-      this.#buffered.append(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+    if (this.#failure !== undefined || chunk.byteLength === 0) return
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    if (this.#chunk === undefined && this.#buffered.length === 0) {
+      this.#chunk = bytes
+      this.#offset = 0
+      return
     }
+    this.#spill()
+    this.#append(bytes)
   }
 
   /** The next whole frame, decoded, or undefined when more bytes are needed. */
@@ -64,36 +80,97 @@ export class FrameDecoder {
   /** The next whole frame's body bytes, undecoded, or undefined when more bytes are needed. */
   readBody (): Uint8Array | undefined {
     if (this.#failure !== undefined) throw this.#failure
+    if (this.#chunk === undefined) return this.#readBuffered()
+    const body = this.#readInPlace(this.#chunk)
+    // The chunk ends in part of a frame: those bytes wait for the next chunk.
+    if (body === undefined) this.#spill()
+    return body
+  }
+
+  /** A whole frame from the chunk at #offset, or undefined when the chunk ends first. */
+  #readInPlace (chunk: Buffer): Uint8Array | undefined {
+    let pos = this.#offset
+    let length = 0
+    let scale = 1
+    for (let i = 0; ; i++) {
+      if (i === MAX_LENGTH_PREFIX_BYTES) this.#fail(new VarintTooLongError())
+      if (pos === chunk.length) return undefined
+      const byte = chunk[pos++] as number
+      length += (byte & 0x7f) * scale
+      if (byte < 0x80) break
+      scale *= 128
+    }
+    if (length > this.maxFrameBytes) this.#fail(new FrameTooLargeError(length, this.maxFrameBytes))
+    const end = pos + length
+    if (end > chunk.length) return undefined
+    this.#offset = end
+    if (end === chunk.length) this.#chunk = undefined
+    return chunk.subarray(pos, end)
+  }
+
+  #readBuffered (): Uint8Array | undefined {
     if (this.#bodyLength === INCOMPLETE && !this.#readPrefix()) return undefined
     const end = this.#prefixLength + this.#bodyLength
     if (this.#buffered.length < end) return undefined
     const body = this.#buffered.slice(this.#prefixLength, end)
     this.#buffered.consume(end)
     this.#bodyLength = INCOMPLETE
+    this.#unspill()
     return body
   }
 
-  /** Parses the varint length prefix; false when it is not all here yet. */
+  /** Parses the buffered varint length prefix; false when it is not all here yet. */
   #readPrefix (): boolean {
     let length = 0
+    let scale = 1
     const available = Math.min(this.#buffered.length, MAX_LENGTH_PREFIX_BYTES)
     for (let i = 0; i < available; i++) {
       const byte = this.#buffered.get(i) as number // i < length, so always defined
       // Multiply rather than shift: the fifth byte would overflow a 32-bit shift.
-      length += (byte & 0x7f) * 2 ** (7 * i)
+      length += (byte & 0x7f) * scale
       if (byte < 0x80) {
         if (length > this.maxFrameBytes) this.#fail(new FrameTooLargeError(length, this.maxFrameBytes))
         this.#prefixLength = i + 1
         this.#bodyLength = length
         return true
       }
+      scale *= 128
     }
     if (available === MAX_LENGTH_PREFIX_BYTES) this.#fail(new VarintTooLongError())
     return false
   }
 
+  /** Moves what is left of the chunk read in place into the buffer list. */
+  #spill (): void {
+    const chunk = this.#chunk
+    if (chunk === undefined) return
+    this.#chunk = undefined
+    if (this.#offset < chunk.length) this.#append(this.#offset === 0 ? chunk : chunk.subarray(this.#offset))
+  }
+
+  /** After a buffered frame: when what is left lies in the last chunk alone, reads go back to it in place. */
+  #unspill (): void {
+    const rest = this.#buffered.length
+    const last = this.#lastBuffered
+    if (rest === 0 || last === undefined || rest > last.length) {
+      if (rest === 0) this.#lastBuffered = undefined
+      return
+    }
+    this.#buffered.consume(rest)
+    this.#lastBuffered = undefined
+    this.#chunk = last
+    this.#offset = last.length - rest
+  }
+
+  #append (bytes: Buffer): void {
+    this.#buffered.append(bytes)
+    this.#lastBuffered = bytes
+  }
+
   #fail (error: Error): never {
     this.#failure = error
+    this.#chunk = undefined
+    this.#lastBuffered = undefined
     this.#buffered.consume(this.#buffered.length)
     throw error
   }

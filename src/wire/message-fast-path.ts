@@ -140,10 +140,13 @@ let bad = false
 /** Reads a varint of at most `maxBytes` bytes, ending before `end`. */
 function readVarint (body: Uint8Array, end: number, maxBytes: number): number {
   let value = 0
+  let scale = 1
   for (let i = 0; i < maxBytes && pos < end; i++) {
     const byte = body[pos++] as number
-    value += (byte & 0x7f) * 2 ** (7 * i)
+    // Multiply rather than shift (past 2^31) or raise to a power (a call per byte).
+    value += (byte & 0x7f) * scale
     if (byte < 0x80) return value
+    scale *= 128
   }
   bad = true
   return 0
