@@ -148,7 +148,7 @@ export class Link {
     if (bytes >= this.#refusedPayloadBytes || bytes + MESSAGE_FRAME_OVERHEAD > this.#remoteMaxFrameBytes) return false
     const held = this.#inFlight.length
     if (held >= this.#window || (held > 0 && this.#inFlightBytes + bytes > this.#host.settings.maxInFlightBytes)) return false
-    return this.#host.clock.now() >= this.#coolUntil
+    return this.#coolUntil === 0 || this.#cooledOff()
   }
 
   /** Whether a dial may start now: the link is not connected and its backoff allows one. */
@@ -163,7 +163,7 @@ export class Link {
 
   /** Sends a message on the open link (see canTake); it stays ours until acknowledged. */
   send (message: HeldMessage): void {
-    this.#lastUsed = this.#host.clock.now()
+    // No clock read per message: the link counts as used from the acknowledgement (or refusal) that settles it.
     this.#inFlightBytes += message.payload.length
     this.#write(message)
   }
@@ -221,6 +221,13 @@ export class Link {
     this.#returnAll('abandoned')
     this.#rejectAnnounces(new ConnectionError('the link was closed'))
     this.#transition('closed')
+  }
+
+  /** Whether a refusal's cool-off is over (then forgotten, so that canTake reads no clock). */
+  #cooledOff (): boolean {
+    if (this.#host.clock.now() < this.#coolUntil) return false
+    this.#coolUntil = 0
+    return true
   }
 
   // --- frames and events from the current socket ---
@@ -379,6 +386,7 @@ export class Link {
     if (index === -1) return this.#protocolError(`refusal of seq ${refusal.seq}, which is not in flight`)
     const [entry] = this.#inFlight.splice(index, 1) as [InFlight]
     this.#inFlightBytes -= entry.message.payload.length
+    this.#lastUsed = this.#host.clock.now()
     if (refusal.reason === RefusalReason.REFUSAL_REASON_TOO_LARGE) {
       // That peer takes smaller payloads than this one: smaller messages may still go to it.
       this.#refusedPayloadBytes = Math.min(this.#refusedPayloadBytes, entry.message.payload.length)

@@ -1,5 +1,6 @@
 import type { HeldMessage } from './message.js'
 import { MESSAGE_ID_BYTES } from './message.js'
+import { LARGE_PAYLOAD_BYTES } from '../wire/limits.js'
 
 /**
  * Queued messages are packed into slabs, one record after another:
@@ -22,7 +23,7 @@ const SLAB_BYTES = 256 * 1024
 const RECORD_HEADER_BYTES = 8 + MESSAGE_ID_BYTES
 
 /** Payloads from this size on are held by reference, not packed (see above). */
-export const BY_REFERENCE_BYTES = 4096
+export const BY_REFERENCE_BYTES = LARGE_PAYLOAD_BYTES
 
 /**
  * The tower's queue: first in, first out, bounded in messages and payload

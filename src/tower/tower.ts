@@ -4,7 +4,7 @@ import type { TLSSocket } from 'node:tls'
 import { debuglog } from 'node:util'
 import { ClosedError, InvalidAddressError, InvalidPayloadError, NotStartedError, QueueFullError } from '../errors.js'
 import { GoodbyeReason, RefusalReason, type Message } from '../gen/clacks/v1/frame.js'
-import { MESSAGE_FRAME_OVERHEAD } from '../wire/limits.js'
+import { LARGE_PAYLOAD_BYTES, MESSAGE_FRAME_OVERHEAD } from '../wire/limits.js'
 import type { TowerDescriptor } from '../gen/clacks/v1/tower.js'
 import { checkKeyPair, generateCertificate } from '../net/certs.js'
 import { InboundConnection, type AcceptorHost, type DialerAddress } from '../net/inbound.js'
@@ -100,6 +100,8 @@ export class Tower extends EventEmitter<TowerEvents> {
   #drained: (() => void) | undefined
   /** Links with a socket open or opening, kept by the links' transitions. */
   #outboundConnections = 0
+  /** What each friend descriptor seen came to: its peer-table key, or null for no valid address (see #friendKey). */
+  readonly #friendKeys = new WeakMap<TowerDescriptor, string | null>()
 
   /**
    * Starts the tower: checks the options, listens, and begins sending.
@@ -487,7 +489,8 @@ export class Tower extends EventEmitter<TowerEvents> {
   #take (message: Message, from: DialerAddress): RefusalReason | undefined {
     if (message.id.length !== MESSAGE_ID_BYTES) return this.#refuse(RefusalReason.REFUSAL_REASON_MALFORMED)
     const friend = message.friend
-    if (friend !== undefined && addressProblem(friend.hostname, friend.port) !== undefined) return this.#refuse(RefusalReason.REFUSAL_REASON_MALFORMED)
+    const friendKey = friend === undefined ? undefined : this.#friendKey(friend)
+    if (friendKey === null) return this.#refuse(RefusalReason.REFUSAL_REASON_MALFORMED)
     if (message.payload.length > this.#options.maxPayloadBytes) return this.#refuse(RefusalReason.REFUSAL_REASON_TOO_LARGE)
     if (this.#state !== 'running') return this.#refuse(RefusalReason.REFUSAL_REASON_SHUTTING_DOWN)
     if (!this.#queue.fits(message.payload.length)) {
@@ -504,9 +507,8 @@ export class Tower extends EventEmitter<TowerEvents> {
       return this.#refuse(RefusalReason.REFUSAL_REASON_QUEUE_FULL)
     }
     // Taken (queued, or dropped by the application's filter): the sender and its friend count.
-    if (friend !== undefined) {
-      const key = addressKey(friend.hostname, friend.port)
-      if (this.#peers.getByKey(key) === undefined) this.#peers.add({ hostname: friend.hostname, port: friend.port }, 'new', key)
+    if (friend !== undefined && friendKey !== undefined && this.#peers.getByKey(friendKey) === undefined) {
+      this.#peers.add({ hostname: friend.hostname, port: friend.port }, 'new', friendKey)
     }
     this.#reinstate(this.#peers.getByKey(from.key))
     this.#counters.received++
@@ -517,11 +519,27 @@ export class Tower extends EventEmitter<TowerEvents> {
     }
     if (this.listenerCount('message') > 0 || this.listenerCount('queued') > 0) {
       const view = toPublicMessage(held, from)
+      // A small payload is a view of the socket's bytes (the queue packed a copy): listeners get one they may keep.
+      if (held.payload.length < LARGE_PAYLOAD_BYTES) view.payload = Buffer.from(held.payload)
       this.emit('message', view)
       this.emit('queued', view)
     }
     this.#schedulePump()
     return undefined
+  }
+
+  /**
+   * A friend's peer-table key, or null when it is no valid address. The
+   * decoder hands the same descriptor object to every frame naming the same
+   * tower, so the answer is worked out once per descriptor, not per message.
+   */
+  #friendKey (friend: TowerDescriptor): string | null {
+    let key = this.#friendKeys.get(friend)
+    if (key === undefined) {
+      key = addressProblem(friend.hostname, friend.port) === undefined ? addressKey(friend.hostname, friend.port) : null
+      this.#friendKeys.set(friend, key)
+    }
+    return key
   }
 
   #refuse (reason: RefusalReason): RefusalReason {

@@ -3,7 +3,7 @@ import { BufferList } from 'bl'
 import { Frame } from '../gen/clacks/v1/frame.js'
 import { FrameTooLargeError, MalformedFrameError, VarintTooLongError } from '../errors.js'
 import { DEFAULT_MAX_FRAME_BYTES, MAX_LENGTH_PREFIX_BYTES } from './limits.js'
-import { decodeAckFrame, decodeMessageFrame } from './message-fast-path.js'
+import { decodeAckFrame, decodeMessageFrame, ownLargePayload } from './message-fast-path.js'
 
 export interface FrameDecoderOptions {
   /**
@@ -190,5 +190,6 @@ export function decodeFrameBody (body: Uint8Array): Frame {
   // The generated decoder stops quietly at a zero or end-group tag; whatever follows is not a Frame.
   if (reader.pos !== body.length) throw new MalformedFrameError(`frame has ${body.length - reader.pos} bytes after a zero or end-group tag`)
   if (frame.kind === undefined) throw new MalformedFrameError('frame has no kind this protocol version knows')
+  if (frame.kind.$case === 'message') ownLargePayload(frame.kind.value, body)
   return frame
 }

@@ -20,3 +20,12 @@ export const DEFAULT_MAX_FRAME_BYTES = DEFAULT_MAX_PAYLOAD_BYTES + FRAME_HEADER_
 
 /** A varint of five bytes holds any 32-bit length; longer prefixes are refused. */
 export const MAX_LENGTH_PREFIX_BYTES = 5
+
+/**
+ * From this size on a payload is held as its own buffer rather than copied
+ * about: the tower's queue keeps it by reference instead of packing it into a
+ * slab, so the decoder gives it memory of its own (a copy, unless the frame
+ * body already is one) instead of a view that would keep a socket chunk alive.
+ * Below it, copying is cheaper than the objects a buffer of its own costs.
+ */
+export const LARGE_PAYLOAD_BYTES = 4096

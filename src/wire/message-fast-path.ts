@@ -10,6 +10,7 @@
  */
 import type { Frame, Message } from '../gen/clacks/v1/frame.js'
 import type { TowerDescriptor } from '../gen/clacks/v1/tower.js'
+import { LARGE_PAYLOAD_BYTES } from './limits.js'
 
 const TAG_FRAME_MESSAGE = 0x1a // Frame.message: field 3, length-delimited
 const TAG_FRAME_ACK = 0x22 // Frame.ack: field 4, length-delimited
@@ -154,28 +155,35 @@ function readVarint (body: Uint8Array, end: number, maxBytes: number): number {
 
 const EMPTY = Buffer.alloc(0)
 
-/**
- * A payload at least this large is taken as a view into the frame body when
- * the body owns its memory (the decoder copied it together from several
- * socket chunks) rather than copied once more. Smaller ones are copied: a view
- * would keep a whole socket chunk or buffer pool slab alive for a few bytes.
- */
-const VIEW_PAYLOAD_BYTES = 4096
-
 /** Whether the decoder owns this body's memory outright (a copy of its own, not a view into a chunk or a pool). */
 let ownedBody = false
+
+/** Whether a body owns its memory: not a view into a larger buffer (a socket chunk, a pool). */
+function ownsMemory (body: Uint8Array): boolean {
+  return body.byteOffset === 0 && body.buffer.byteLength === body.byteLength
+}
+
+/**
+ * Gives a large payload decoded by the generated code (a view, whatever its
+ * size) memory of its own when the body does not own it, as the fast path does.
+ */
+export function ownLargePayload (message: Message, body: Uint8Array): void {
+  if (message.payload.length >= LARGE_PAYLOAD_BYTES && !ownsMemory(body)) message.payload = Buffer.from(message.payload)
+}
 
 /**
  * Decodes a frame body that is exactly one Message, in the field order our
  * encoder writes, each field at most once; anything else returns undefined.
- * Bytes fields are copied (large payloads of a body that owns its memory are
- * viewed), so a queued message keeps no socket buffer alive.
+ * Bytes fields are views into the body, as the generated decoder's are, but
+ * for a payload of LARGE_PAYLOAD_BYTES or more in a body that does not own
+ * its memory (a view into a socket chunk): that one is copied, since it will
+ * be queued as it is and would keep the chunk alive.
  */
 export function decodeMessageFrame (body: Uint8Array): Frame | undefined {
   if (body[0] !== TAG_FRAME_MESSAGE) return undefined
   pos = 1
   bad = false
-  ownedBody = body.byteOffset === 0 && body.buffer.byteLength === body.byteLength
+  ownedBody = ownsMemory(body)
   const end = body.length
   const innerLength = readVarint(body, end, 5)
   if (bad || pos + innerLength !== end) return undefined
@@ -220,7 +228,7 @@ function readBytes (body: Uint8Array, end: number): Buffer {
     return EMPTY
   }
   let bytes: Buffer
-  if (ownedBody && length >= VIEW_PAYLOAD_BYTES) {
+  if (length < LARGE_PAYLOAD_BYTES || ownedBody) {
     bytes = Buffer.from(body.buffer, body.byteOffset + pos, length)
   } else {
     bytes = Buffer.allocUnsafe(length)
@@ -230,13 +238,50 @@ function readBytes (body: Uint8Array, end: number): Buffer {
   return bytes
 }
 
+/**
+ * Friends decoded lately, by their bytes, in a direct-mapped cache. Every
+ * message names a random alive tower, so the same descriptors come again and
+ * again, and turning a hostname's bytes into a string costs more than the
+ * rest of the frame. A cached descriptor is frozen and shared by every frame
+ * that carries the same bytes, which also lets the tower remember what it
+ * made of it.
+ */
+const FRIEND_CACHE_SLOTS = 256
+const cachedFriendBytes: Array<Uint8Array | undefined> = new Array<undefined>(FRIEND_CACHE_SLOTS).fill(undefined)
+const cachedFriends: Array<TowerDescriptor | undefined> = new Array<undefined>(FRIEND_CACHE_SLOTS).fill(undefined)
+
 function readFriend (body: Uint8Array, end: number): TowerDescriptor | undefined {
   const length = readVarint(body, end, 5)
-  const friendEnd = pos + length
+  const start = pos
+  const friendEnd = start + length
   if (bad || friendEnd > end) {
     bad = true
     return undefined
   }
+  let hash = length
+  for (let i = start; i < friendEnd; i++) hash = (Math.imul(hash, 31) + (body[i] as number)) | 0
+  const slot = hash & (FRIEND_CACHE_SLOTS - 1)
+  const cached = cachedFriendBytes[slot]
+  if (cached !== undefined && cached.length === length && sameBytes(cached, body, start)) {
+    pos = friendEnd
+    return cachedFriends[slot]
+  }
+  const friend = parseFriend(body, friendEnd)
+  if (!bad) {
+    cachedFriendBytes[slot] = body.slice(start, friendEnd)
+    cachedFriends[slot] = Object.freeze(friend)
+  }
+  return friend
+}
+
+/** Whether `body` holds the bytes of `bytes` at `start`. */
+function sameBytes (bytes: Uint8Array, body: Uint8Array, start: number): boolean {
+  if (start + bytes.length > body.length) return false
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== body[start + i]) return false
+  return true
+}
+
+function parseFriend (body: Uint8Array, friendEnd: number): TowerDescriptor {
   const friend: TowerDescriptor = { hostname: '', port: 0 }
   let lastTag = 0
   while (pos < friendEnd && !bad) {

@@ -1,4 +1,5 @@
 import { deepStrictEqual } from 'node:assert/strict'
+import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
 import t from 'tap'
 import { Frame } from '../../src/gen/clacks/v1/frame.js'
@@ -72,4 +73,27 @@ t.test('wherever the fast Ack decoder accepts damaged bytes, it agrees with the 
     deepStrictEqual(fast, generated(body))
   }), { numRuns: 3000 })
   t.ok(accepted > 20, `the fast path took ${accepted} damaged bodies and agreed on each`)
+})
+
+t.test('friends: the same bytes give the same frozen descriptor; hundreds of different ones each decode as they are', async t => {
+  const frameNaming = (hostname: string, port: number, seq = 1): Uint8Array => Frame.encode({
+    kind: { $case: 'message', value: { seq, id: Buffer.alloc(16, 1), payload: Buffer.from('x'), hops: 0, friend: { hostname, port } } }
+  }).finish()
+  const friendOf = (body: Uint8Array): unknown => {
+    const frame = decodeMessageFrame(body)
+    return frame?.kind?.$case === 'message' ? frame.kind.value.friend : undefined
+  }
+  const first = friendOf(frameNaming('tower-a.example', 7447))
+  const again = friendOf(frameNaming('tower-a.example', 7447, 2))
+  t.equal(again, first, 'one descriptor object for the same tower')
+  t.ok(Object.isFrozen(first), 'and nobody can change it under the others')
+  t.same(friendOf(frameNaming('tower-b.example', 7447)), { hostname: 'tower-b.example', port: 7447 }, 'same length, other bytes')
+  t.same(friendOf(frameNaming('tower-a.example', 7448)), { hostname: 'tower-a.example', port: 7448 }, 'same hostname, other port')
+  // More towers than the cache has slots, twice round: evictions and collisions never mix them up.
+  const towers = Array.from({ length: 1000 }, (_, i) => ({ hostname: `t${i}.example`, port: 1000 + (i % 7) }))
+  let wrong = 0
+  for (let round = 0; round < 2; round++) {
+    for (const tower of towers) if (!isDeepStrictEqual(friendOf(frameNaming(tower.hostname, tower.port)), tower)) wrong++
+  }
+  t.equal(wrong, 0, '2,000 decodes of 1,000 towers, each its own')
 })
