@@ -264,6 +264,8 @@ export class Tower extends EventEmitter<TowerEvents> {
   setRate (rates: Partial<PacerRates>): void {
     this.#assertStarted()
     this.#pacer.setRate(rates)
+    // The pump decides again under the new rates (and sleeps again if it must).
+    this.#pacer.cancel()
     this.#schedulePump()
   }
 
@@ -303,6 +305,8 @@ export class Tower extends EventEmitter<TowerEvents> {
     }
     if (this.#state === 'closing') throw new ClosedError()
     this.#state = 'closing'
+    // Draining goes unpaced: a sleeping pacer must not hold the pump back.
+    this.#pacer.cancel()
     // Still listening while draining: a peer with messages in doubt for us can resume, learn what
     // we hold, and settle them (Welcome, then at once Goodbye) instead of waiting for killtimeout.
     for (const connection of this.#inbound) connection.close(GoodbyeReason.GOODBYE_REASON_SHUTTING_DOWN)
@@ -310,7 +314,6 @@ export class Tower extends EventEmitter<TowerEvents> {
     const closingServer = this.#server?.close()
     for (const connection of this.#inbound) connection.close(GoodbyeReason.GOODBYE_REASON_SHUTTING_DOWN)
     this.#clock.clearTimeout(this.#maintenanceTimer)
-    this.#pacer.cancel()
     let left = this.#queue.length
     for (const link of this.#links.values()) {
       left += link.inFlightCount
@@ -327,7 +330,9 @@ export class Tower extends EventEmitter<TowerEvents> {
   // --- sending ---
 
   #schedulePump (): void {
-    if (this.#pumpScheduled) return
+    // While the pacer sleeps nothing may go out, whatever changed: its wake runs the pump. Without this every
+    // acknowledgement of a paced tower ran the pump for a message or two, each its own TLS write.
+    if (this.#pumpScheduled || this.#pacer?.waiting === true) return
     this.#pumpScheduled = true
     setImmediate(this.#pump)
   }
