@@ -9,7 +9,7 @@
  * with a Markdown summary (also printed) and two SVG charts beside it. See bench/README.md for how to read them.
  *
  * Scenarios, in the order run: baselines (raw TLS, prototype), throughput,
- * latency, pacer, scale, codec. `--only` takes any of those names; the
+ * latency, pacer, scale, tuning (the in-flight window sweep), codec. `--only` takes any of those names; the
  * ratios need the baselines, and latency needs the two-tower throughput
  * (measured here if throughput was not selected).
  */
@@ -21,12 +21,12 @@ import { loadClacks, librarySource, staleBuildWarning } from './lib/clacks.js'
 import { killAllWorkers } from './lib/ipc.js'
 import { computeRatios, latencyChart, markdown, throughputChart, type Results } from './lib/report.js'
 import { RawTlsRing, rawTlsLatency, runPrototype, runRawTls } from './scenarios/baselines.js'
-import { runLatency, runPacerEndToEnd, runScalePeers, runThroughput } from './scenarios/clacks.js'
-import { Context, LOADS, PAYLOADS, settings, TOWER_COUNTS } from './scenarios/context.js'
+import { runLatency, runPacerEndToEnd, runScalePeers, runThroughput, runWindowSweep } from './scenarios/clacks.js'
+import { Context, LOADS, PAYLOADS, settings, TOWER_COUNTS, TUNING_PAYLOADS, WINDOWS } from './scenarios/context.js'
 import { runExternal } from './scenarios/external.js'
 import { runQueueMemory, runStartup } from './scenarios/scale.js'
 
-const SCENARIOS = ['baselines', 'throughput', 'latency', 'pacer', 'scale', 'codec'] as const
+const SCENARIOS = ['baselines', 'throughput', 'latency', 'pacer', 'scale', 'tuning', 'codec'] as const
 type Name = typeof SCENARIOS[number]
 
 function parseArgs (argv: string[]): { quick: boolean, only: Set<Name>, out: string } {
@@ -44,7 +44,7 @@ function parseArgs (argv: string[]): { quick: boolean, only: Set<Name>, out: str
     } else if (arg === '--out' || arg.startsWith('--out=')) {
       out = arg.includes('=') ? arg.slice(6) : argv[++i] ?? out
     } else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('npm run bench -- [--quick] [--only baselines,throughput,latency,pacer,scale,codec] [--out DIR]\n')
+      process.stdout.write('npm run bench -- [--quick] [--only baselines,throughput,latency,pacer,scale,tuning,codec] [--out DIR]\n')
       process.exit(0)
     } else throw new Error(`unknown argument '${arg}' (try --help)`)
   }
@@ -131,6 +131,10 @@ async function main (): Promise<number> {
       await runScalePeers(ctx, [10, 1_000, 10_000])
       results.scale.memory = await runQueueMemory(ctx)
       results.scale.startup = await runStartup(ctx)
+    }
+    if (want('tuning')) {
+      ctx.progress('tuning: the in-flight window')
+      await runWindowSweep(ctx, TUNING_PAYLOADS, WINDOWS)
     }
     if (want('codec')) results.codec = await runExternal(ctx, 'codec')
   } catch (error) {

@@ -153,6 +153,25 @@ export function markdown (results: Results): string {
         `(+${num(s.rssDeltaMB)} MB RSS, +${num(s.heapDeltaMB)} MB heap for the library and the tower; the rest is Node and tsx).`)
   }
 
+  // Tuning
+  const sweep = by('tuning-window')
+  if (sweep.length > 0) {
+    const payloads = [...new Set(sweep.map(r => r.payload))]
+    out.push('\n## Tuning: the in-flight window (two towers, unlimited rate)\n')
+    out.push(`| maxInFlight | ${payloads.map(p => `hops/s at ${size(p)}`).join(' | ')} |`)
+    out.push(`|---:|${payloads.map(() => '---:').join('|')}|`)
+    for (const window of [...new Set(sweep.map(r => r.maxInFlight))]) {
+      const cells = payloads.map(p => {
+        const r = sweep.find(x => x.payload === p && x.maxInFlight === window)
+        return r === undefined ? '–' : `${int(r.hopsPerSec)}${range(r)}${fail(r)}`
+      })
+      out.push(`| ${int(window)} | ${cells.join(' | ')} |`)
+    }
+    out.push('\nSmall messages need a deep window to keep the link busy across the acknowledgement\'s round trip; large ones meet the ' +
+      '16 MiB byte window (maxInFlightBytes) first. The default is 1,024. A window as deep as what circulates lets both towers empty their ' +
+      'queues at once and take turns, which is why more is not better here.')
+  }
+
   if (results.codec !== undefined) {
     out.push('\n## Codec (bench/codec.ts, no sockets)\n')
     out.push(external('', results.codec))

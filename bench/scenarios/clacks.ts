@@ -87,6 +87,28 @@ export async function runThroughput (ctx: Context, payloads: number[], towerCoun
 }
 
 /**
+ * Tuning: scenario 1's two-tower run with each in-flight window, the figures
+ * the default maxInFlight was chosen by.
+ */
+export async function runWindowSweep (ctx: Context, payloads: number[], windows: number[]): Promise<void> {
+  for (const payload of payloads) {
+    for (const maxInFlight of windows) {
+      const r = row('tuning-window', payload, 2)
+      r.maxInFlight = maxInFlight
+      try {
+        const queued = perTower(ctx.settings, payload)
+        fill(r, await clacksRun(ctx, { towers: 2, payload, queued, window: ctx.settings.window, options: { maxInFlight } }))
+        r.note = `maxInFlight ${maxInFlight}, ${queued} messages queued per tower, sendrate Infinity`
+        ctx.progress(`tuning, window ${maxInFlight}, ${size(payload)}: ${int(r.hopsPerSec)} hops/s (intervals ${int(r.spread?.min)}–${int(r.spread?.max)}, CPU ${r.cpuPct?.join(' + ')} %)`)
+      } catch (error) {
+        r.error = ctx.failed(`tuning window ${maxInFlight} ${size(payload)}`, error)
+      }
+      ctx.rows.push(r)
+    }
+  }
+}
+
+/**
  * Scenario 2: two towers paced to `load` × the 2-tower throughput (half each),
  * messages stamped at send, read when queued at the receiver.
  */

@@ -11,9 +11,13 @@ import type { WindowOptions, WindowResult } from '../lib/window.js'
 export const PAYLOADS = [64, 1024, 16 * 1024, 64 * 1024]
 export const TOWER_COUNTS = [2, 4, 8]
 export const LOADS = [0.1, 0.5, 0.9]
+/** In-flight windows the tuning scenario tries (the default, 1,024, was chosen from it). */
+export const WINDOWS = [256, 512, 1024, 2048]
+/** Payloads the tuning scenario tries them with: where the window matters (large payloads hit the byte window first). */
+export const TUNING_PAYLOADS = [64, 1024, 16 * 1024]
 
 export type Scenario =
-  | 'throughput' | 'latency' | 'pacer' | 'pacer-e2e' | 'scale-peers'
+  | 'throughput' | 'latency' | 'pacer' | 'pacer-e2e' | 'scale-peers' | 'tuning-window'
   | 'baseline-raw-tls' | 'baseline-prototype' | 'baseline-raw-tls-latency'
 
 /** One line of results: a scenario, a system, a payload size. */
@@ -56,6 +60,8 @@ export interface Row {
   achieved?: number
   unit?: 'msg/s' | 'B/s'
   errorPct?: number
+  /** tuning-window rows: the in-flight window the towers ran with. */
+  maxInFlight?: number
   /** scale-peers rows. */
   knownPeers?: number
   settleMs?: number
