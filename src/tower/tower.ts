@@ -26,6 +26,16 @@ const debug = debuglog('clacks')
 const DIALS_PER_SECOND = 200
 const DIAL_BURST = 50
 
+/**
+ * Messages the send loop places in one turn of the event loop before it
+ * yields. Without a bound, a late pacer wake (or a window reopening on every
+ * link at once) placed thousands back to back, holding up every read and
+ * timer in the process for milliseconds and the peer's too, which then did
+ * the same: the source of multi-millisecond hop latency tails at half load.
+ * 256 frames of 64 B to 1 KiB make one or a few TLS records per write.
+ */
+const PUMP_TURN_MESSAGES = 256
+
 /** hops is a uint32 on the wire: a message that circulates long enough stays at the top. */
 const MAX_HOPS = 0xffffffff
 
@@ -343,7 +353,13 @@ export class Tower extends EventEmitter<TowerEvents> {
     const draining = this.#state === 'closing'
     if ((this.#paused && !draining) || (this.#state !== 'running' && !draining)) return
     let rotations = 0
+    let placed = 0
     for (let head = this.#queue.peekHead(); head !== undefined; head = this.#queue.peekHead()) {
+      if (placed === PUMP_TURN_MESSAGES) {
+        // Let the event loop read and acknowledge before placing more (see PUMP_TURN_MESSAGES).
+        this.#schedulePump()
+        return
+      }
       this.#placingBytes = head.payload.length
       const peer = this.#peers.pick(this.#usable)
       if (peer === undefined) {
@@ -371,6 +387,7 @@ export class Tower extends EventEmitter<TowerEvents> {
       this.#counters.sent++
       this.#counters.bytesSent += outgoing.payload.length
       this.#linkFor(peer).send(outgoing)
+      placed++
     }
   }
 
