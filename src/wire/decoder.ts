@@ -3,6 +3,7 @@ import { BufferList } from 'bl'
 import { Frame } from '../gen/clacks/v1/frame.js'
 import { FrameTooLargeError, MalformedFrameError, VarintTooLongError } from '../errors.js'
 import { DEFAULT_MAX_FRAME_BYTES, MAX_LENGTH_PREFIX_BYTES } from './limits.js'
+import { structureProblem } from './structure.js'
 import { decodeAckFrame, decodeMessageFrame, ownLargePayload } from './message-fast-path.js'
 
 export interface FrameDecoderOptions {
@@ -180,15 +181,15 @@ export class FrameDecoder {
 export function decodeFrameBody (body: Uint8Array): Frame {
   const fast = decodeMessageFrame(body) ?? decodeAckFrame(body)
   if (fast !== undefined) return fast
+  // The generated decoder stops quietly at a zero or end-group tag, at any depth: the structure is checked first.
+  const problem = structureProblem(body)
+  if (problem !== undefined) throw new MalformedFrameError(`frame is not well-formed: ${problem}`)
   let frame: Frame
-  const reader = new BinaryReader(body)
   try {
-    frame = Frame.decode(reader)
+    frame = Frame.decode(new BinaryReader(body))
   } catch (cause) {
     throw new MalformedFrameError(`frame does not decode: ${(cause as Error).message}`, { cause })
   }
-  // The generated decoder stops quietly at a zero or end-group tag; whatever follows is not a Frame.
-  if (reader.pos !== body.length) throw new MalformedFrameError(`frame has ${body.length - reader.pos} bytes after a zero or end-group tag`)
   if (frame.kind === undefined) throw new MalformedFrameError('frame has no kind this protocol version knows')
   if (frame.kind.$case === 'message') ownLargePayload(frame.kind.value, body)
   return frame

@@ -190,9 +190,24 @@ t.test('a zero tag or a stray end-group tag ending a Frame early is malformed', 
   }
 })
 
-t.test('a zero tag inside a nested message is malformed', {
-  todo: 'the generated decoder ends a nested message at tag 0 and returns what it read; only the outer Frame ' +
-    'is checked to be consumed whole (protobufjs and protoc reject this)'
-}, async t => {
-  t.throws(() => decodeFrameBody(Uint8Array.of(0x1a, 0x03, 0x08, 0x01, 0x00)), { code: 'CLACKS_ERR_MALFORMED_FRAME' })
+t.test('a zero tag, a group or a stray end-group tag inside a nested message is malformed', async t => {
+  const cases: Array<[string, number[]]> = [
+    // Frame.message { seq: 1, <tag 0> }: the zero tag ends the nested message exactly at its end.
+    ['a zero tag last in a Message', [0x1a, 0x03, 0x08, 0x01, 0x00]],
+    // Frame.hello { tower: { port: 1, <tag 0> } }
+    ['a zero tag in a Hello\'s TowerDescriptor', [0x0a, 0x05, 0x12, 0x03, 0x10, 0x01, 0x00]],
+    // Frame.goodbye { <start group, field 9> <end group, field 9> }
+    ['a group in a Goodbye', [0x3a, 0x02, 0x4b, 0x4c]],
+    // Frame.ack { <end group, field 1> }
+    ['an end-group tag in an Ack', [0x22, 0x01, 0x0c]],
+    // Frame.refusal { field 3 with wire type 7 }
+    ['wire type 7 in a Refusal', [0x2a, 0x01, 0x1f]],
+    // Frame.announce { tower: { hostname: length 5 but 1 byte left } }
+    ['a length past its message in an Announce\'s TowerDescriptor', [0x32, 0x04, 0x0a, 0x02, 0x0a, 0x05]]
+  ]
+  for (const [name, bytes] of cases) {
+    t.throws(() => decodeFrameBody(Uint8Array.from(bytes)), { code: 'CLACKS_ERR_MALFORMED_FRAME' }, name)
+  }
+  // An unknown field in a nested message is still skipped, as protobuf requires: field 15, varint.
+  t.same(decodeFrameBody(Uint8Array.of(0x22, 0x04, 0x08, 0x07, 0x78, 0x01)), { kind: { $case: 'ack', value: { seq: 7 } } })
 })
