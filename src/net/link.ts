@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { connect, type TLSSocket } from 'node:tls'
+import { connect, type SecureContext, type TLSSocket } from 'node:tls'
 import { ConnectionError, HandshakeTimeoutError, ProtocolError, RefusedError } from '../errors.js'
 import { GoodbyeReason, RefusalReason, type Frame, type Goodbye, type Message, type Refusal, type Welcome } from '../gen/clacks/v1/frame.js'
 import type { TowerDescriptor } from '../gen/clacks/v1/tower.js'
@@ -33,6 +33,8 @@ export interface LinkSettings {
 /** What the dialer side needs from the tower. */
 export interface LinkHost {
   readonly instanceId: Uint8Array
+  /** The TLS settings of every dial (TLS 1.3, the CA if any), made once: a context per dial cost more than the rest of it. */
+  readonly secureContext: SecureContext
   readonly self: TowerAddress
   readonly settings: LinkSettings
   readonly clock: Clock
@@ -284,9 +286,8 @@ export class Link {
       host: this.peer.hostname,
       port: this.peer.port,
       ALPNProtocols: [ALPN_PROTOCOL],
-      minVersion: 'TLSv1.3',
+      secureContext: this.#host.secureContext,
       rejectUnauthorized: settings.ca !== undefined,
-      ca: settings.ca,
       servername: isIpLiteral(this.peer.hostname) ? undefined : this.peer.hostname
     })
     // The handler needs the socket it serves: it is only called once `framed` is set.

@@ -94,6 +94,14 @@ const FALL_THROUGH: Record<'alive' | 'lost' | 'dead', Array<'alive' | 'lost' | '
 /** Random tries in a bucket larger than this before it counts as having no usable peer. */
 const PICK_SAMPLES = 16
 
+/**
+ * Lost and dead towers are tried one at a time: the spec draws one, and it is
+ * usable only in the rare moment its link is open (a tower that answers is
+ * alive again). Trying more would only start more doomed dials, and cost a
+ * sweep of a large table every time the alive towers' links are full.
+ */
+const LONG_SHOT_SAMPLES = 1
+
 /** Statuses a full table may evict to make room, in order. Never alive, never ignored. */
 const EVICTABLE: PeerStatus[] = ['dead', 'lost', 'new']
 
@@ -210,7 +218,7 @@ export class PeerTable {
     const draw = this.#options.random()
     const first = draw < ALIVE_BELOW ? 'alive' : draw < LOST_BELOW ? 'lost' : 'dead'
     for (const status of FALL_THROUGH[first]) {
-      const peer = this.#pickFrom(this.#buckets[status], usable)
+      const peer = this.#pickFrom(this.#buckets[status], usable, status === 'alive' ? PICK_SAMPLES : LONG_SHOT_SAMPLES)
       if (peer !== undefined) return peer
     }
     return undefined
@@ -230,17 +238,18 @@ export class PeerTable {
   }
 
   /**
-   * A random usable peer of one bucket. A small bucket is searched round from
-   * a random start; a large one is sampled PICK_SAMPLES times, so that a pick
-   * costs the same with 10,000 peers as with 10 even when most are unusable
-   * (in backoff, or their links full) — the send loop picks per message.
+   * A random usable peer of one bucket. A bucket of `samples` peers or fewer
+   * is searched round from a random start; a larger one is sampled `samples`
+   * times, so that a pick costs the same with 10,000 peers as with 10 even
+   * when most are unusable (in backoff, or their links full) — the send loop
+   * picks per message.
    */
-  #pickFrom (bucket: StatusBucket, usable: (peer: Peer) => boolean): Peer | undefined {
+  #pickFrom (bucket: StatusBucket, usable: (peer: Peer) => boolean, samples = PICK_SAMPLES): Peer | undefined {
     const list = bucket.list
     if (list.length === 0) return undefined
     const random = this.#options.random
-    if (list.length > PICK_SAMPLES) {
-      for (let i = 0; i < PICK_SAMPLES; i++) {
+    if (list.length > samples) {
+      for (let i = 0; i < samples; i++) {
         const peer = list[Math.floor(random() * list.length)] as Peer
         if (usable(peer)) return peer
       }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
-import type { TLSSocket } from 'node:tls'
+import { createSecureContext, type TLSSocket } from 'node:tls'
 import { debuglog } from 'node:util'
 import { ClosedError, InvalidAddressError, InvalidPayloadError, NotStartedError, QueueFullError } from '../errors.js'
 import { GoodbyeReason, RefusalReason, type Message } from '../gen/clacks/v1/frame.js'
@@ -107,6 +107,8 @@ export class Tower extends EventEmitter<TowerEvents> {
   #maintenanceTimer: unknown
   /** Payload bytes of the message being placed, for the usable-peer test. */
   #placingBytes = 0
+  /** Set by the usable-peer test when an open link would take a smaller message than the one being placed. */
+  #sizeBlocked = false
   #drained: (() => void) | undefined
   /** Links with a socket open or opening, kept by the links' transitions. */
   #outboundConnections = 0
@@ -361,12 +363,12 @@ export class Tower extends EventEmitter<TowerEvents> {
         return
       }
       this.#placingBytes = head.payload.length
+      this.#sizeBlocked = false
       const peer = this.#peers.pick(this.#usable)
       if (peer === undefined) {
         // Nowhere for the head. If only its size is in the way (a peer's frame limit or
         // byte window), it waits at the back and the messages behind it go on.
-        this.#placingBytes = 0
-        if (head.payload.length === 0 || ++rotations >= this.#queue.length || this.#peers.pick(this.#usable) === undefined) return
+        if (!this.#sizeBlocked || ++rotations >= this.#queue.length) return
         this.#queue.push(this.#queue.shift() as HeldMessage)
         continue
       }
@@ -399,7 +401,11 @@ export class Tower extends EventEmitter<TowerEvents> {
    */
   readonly #usable = (peer: Peer): boolean => {
     const link = this.#linkFor(peer)
-    if (link.state === 'open') return link.canTake(this.#placingBytes)
+    if (link.state === 'open') {
+      if (link.canTake(this.#placingBytes)) return true
+      if (this.#placingBytes > 0 && link.canTake(0)) this.#sizeBlocked = true
+      return false
+    }
     if (link.canDial() && this.#connectionCount() < this.#options.maxConnections && (peer.status === 'new' || this.#dials.tryTake(0))) link.connect()
     return false
   }
@@ -419,6 +425,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     const o = this.#options
     return {
     instanceId: this.#instanceId,
+    secureContext: createSecureContext({ minVersion: 'TLSv1.3', ca: o.ca }),
     self: this.#self,
     settings: { ...o, maxFrameBytes: maxFrameBytes(o) },
     clock: this.#clock,
