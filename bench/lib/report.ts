@@ -168,8 +168,8 @@ export function markdown (results: Results): string {
       out.push(`| ${int(window)} | ${cells.join(' | ')} |`)
     }
     out.push('\nSmall messages need a deep window to keep the link busy across the acknowledgement\'s round trip; large ones meet the ' +
-      '16 MiB byte window (maxInFlightBytes) first. The default is 1,024. A window as deep as what circulates lets both towers empty their ' +
-      'queues at once and take turns, which is why more is not better here.')
+      '16 MiB byte window (maxInFlightBytes) first. The default is 1,024. On a shared machine, runs differ by more than windows above 512 do: ' +
+      'compare a row with its neighbours in one run, and several runs before concluding.')
   }
 
   if (results.codec !== undefined) {

@@ -42,8 +42,9 @@ export interface TowerOptions {
   /**
    * Messages unacknowledged on one link at most. Small messages need a deep
    * window to keep a link busy across the acknowledgement's round trip: two
-   * towers moving 64-byte messages made ~0.85 M hops/s with 256 and ~1.2 M
-   * with 1,024 on a 2-core machine (`npm run bench -- --only tuning`; bench/README.md).
+   * towers moving 64-byte messages made 0.33–0.85 M hops/s with 256 and
+   * 0.77–1.25 M with 1,024 on a 2-core machine; 512 and 2,048 were within the
+   * noise of 1,024 (`npm run bench -- --only tuning`; bench/README.md).
    * @default 1024
    */
   maxInFlight: number
