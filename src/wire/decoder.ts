@@ -40,6 +40,9 @@ export class FrameDecoder {
   /** The chunk read in place, from #offset on; only while #buffered is empty. */
   #chunk: Buffer | undefined
   #offset = 0
+  /** Where the body of the frame just found in the chunk lies. */
+  #frameStart = 0
+  #frameEnd = 0
   /** The buffered frame's body length once its prefix is parsed, or INCOMPLETE. */
   #bodyLength = INCOMPLETE
   #prefixLength = 0
@@ -68,34 +71,49 @@ export class FrameDecoder {
 
   /** The next whole frame, decoded, or undefined when more bytes are needed. */
   read (): Frame | undefined {
-    const body = this.readBody()
-    if (body === undefined) return undefined
+    if (this.#failure !== undefined) throw this.#failure
+    const chunk = this.#chunk
+    if (chunk !== undefined) {
+      // Decoded where it lies in the chunk: no view of the body is made for the usual frames.
+      if (this.#locateInPlace(chunk)) return this.#decode(chunk, this.#frameStart, this.#frameEnd)
+      this.#spill()
+      return undefined
+    }
+    const body = this.#readBuffered()
+    return body === undefined ? undefined : this.#decode(body, 0, body.length)
+  }
+
+  /** The next whole frame's body bytes, undecoded, or undefined when more bytes are needed. */
+  readBody (): Uint8Array | undefined {
+    if (this.#failure !== undefined) throw this.#failure
+    const chunk = this.#chunk
+    if (chunk === undefined) return this.#readBuffered()
+    if (this.#locateInPlace(chunk)) return chunk.subarray(this.#frameStart, this.#frameEnd)
+    // The chunk ends in part of a frame: those bytes wait for the next chunk.
+    this.#spill()
+    return undefined
+  }
+
+  #decode (bytes: Uint8Array, start: number, end: number): Frame {
     try {
-      return decodeFrameBody(body)
+      return decodeFrameAt(bytes, start, end)
     } catch (error) {
       // A malformed frame is as final as a bad prefix: later reads raise it too.
       this.#fail(error as Error)
     }
   }
 
-  /** The next whole frame's body bytes, undecoded, or undefined when more bytes are needed. */
-  readBody (): Uint8Array | undefined {
-    if (this.#failure !== undefined) throw this.#failure
-    if (this.#chunk === undefined) return this.#readBuffered()
-    const body = this.#readInPlace(this.#chunk)
-    // The chunk ends in part of a frame: those bytes wait for the next chunk.
-    if (body === undefined) this.#spill()
-    return body
-  }
-
-  /** A whole frame from the chunk at #offset, or undefined when the chunk ends first. */
-  #readInPlace (chunk: Buffer): Uint8Array | undefined {
+  /**
+   * Finds a whole frame in the chunk at #offset: sets #frameStart and #frameEnd
+   * to its body and moves past it; false when the chunk ends first.
+   */
+  #locateInPlace (chunk: Buffer): boolean {
     let pos = this.#offset
     let length = 0
     let scale = 1
     for (let i = 0; ; i++) {
       if (i === MAX_LENGTH_PREFIX_BYTES) this.#fail(new VarintTooLongError())
-      if (pos === chunk.length) return undefined
+      if (pos === chunk.length) return false
       const byte = chunk[pos++] as number
       length += (byte & 0x7f) * scale
       if (byte < 0x80) break
@@ -103,10 +121,12 @@ export class FrameDecoder {
     }
     if (length > this.maxFrameBytes) this.#fail(new FrameTooLargeError(length, this.maxFrameBytes))
     const end = pos + length
-    if (end > chunk.length) return undefined
+    if (end > chunk.length) return false
     this.#offset = end
     if (end === chunk.length) this.#chunk = undefined
-    return chunk.subarray(pos, end)
+    this.#frameStart = pos
+    this.#frameEnd = end
+    return true
   }
 
   #readBuffered (): Uint8Array | undefined {
@@ -179,8 +199,14 @@ export class FrameDecoder {
 
 /** Decodes one frame body (no length prefix); raises MalformedFrameError for anything but a valid Frame. */
 export function decodeFrameBody (body: Uint8Array): Frame {
-  const fast = decodeMessageFrame(body) ?? decodeAckFrame(body)
+  return decodeFrameAt(body, 0, body.length)
+}
+
+/** Decodes the frame body that lies in `bytes` from `start` to `end`, as decodeFrameBody does. */
+function decodeFrameAt (bytes: Uint8Array, start: number, end: number): Frame {
+  const fast = decodeMessageFrame(bytes, start, end) ?? decodeAckFrame(bytes, start, end)
   if (fast !== undefined) return fast
+  const body = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end)
   // The generated decoder stops quietly at a zero or end-group tag, at any depth: the structure is checked first.
   const problem = structureProblem(body)
   if (problem !== undefined) throw new MalformedFrameError(`frame is not well-formed: ${problem}`)

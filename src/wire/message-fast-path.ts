@@ -48,24 +48,68 @@ function friendLength (friend: TowerDescriptor, hostnameBytes: number): number {
     (friend.port !== 0 ? 1 + varintLength(friend.port) : 0)
 }
 
-function messageLength (message: Message, hostnameBytes: number): number {
-  const { seq, id, payload, hops, friend } = message
-  let length = 0
-  if (seq !== 0) length += 1 + varintLength(seq)
-  if (id.length !== 0) length += 1 + varintLength(id.length) + id.length
-  if (payload.length !== 0) length += 1 + varintLength(payload.length) + payload.length
-  if (hops !== 0) length += 1 + varintLength(hops)
-  if (friend !== undefined) {
-    const inner = friendLength(friend, hostnameBytes)
-    length += 1 + varintLength(inner) + inner
-  }
-  return length
+/** A friend as a Message frame carries it (field tag, length, TowerDescriptor), with what it was made from. */
+interface FriendField {
+  hostname: string
+  port: number
+  bytes: Buffer
 }
+
+/**
+ * Friends' fields, by descriptor object. The friend of a message is a peer
+ * of the tower's table, a long-lived object, so its bytes are made once
+ * instead of measuring and writing its hostname as UTF-8 three times a frame.
+ * A descriptor whose hostname or port changed since is encoded afresh.
+ */
+const friendFields = new WeakMap<TowerDescriptor, FriendField>()
+
+function friendField (friend: TowerDescriptor): Buffer {
+  const cached = friendFields.get(friend)
+  if (cached !== undefined && cached.hostname === friend.hostname && cached.port === friend.port) return cached.bytes
+  const hostnameBytes = Buffer.byteLength(friend.hostname)
+  const inner = friendLength(friend, hostnameBytes)
+  const bytes = Buffer.alloc(1 + varintLength(inner) + inner)
+  let offset = 0
+  bytes[offset++] = TAG_FRIEND
+  offset = writeVarint(bytes, offset, inner)
+  if (hostnameBytes > 0) {
+    bytes[offset++] = TAG_HOSTNAME
+    offset = writeVarint(bytes, offset, hostnameBytes)
+    offset += bytes.write(friend.hostname, offset, 'utf8')
+  }
+  if (friend.port !== 0) {
+    bytes[offset++] = TAG_PORT
+    writeVarint(bytes, offset, friend.port)
+  }
+  friendFields.set(friend, { hostname: friend.hostname, port: friend.port, bytes })
+  return bytes
+}
+
+/**
+ * The last message measured, and what writing it needs: the Message body's
+ * length and the friend's field. Measuring and writing a frame go together
+ * (FrameBatch measures to reserve room, then writes), so the writer uses
+ * these when it is handed the message just measured, and measures again
+ * otherwise.
+ */
+let measured: Message | undefined
+let measuredInner = 0
+let measuredFriend: Buffer | undefined
 
 /** The size of a Message frame in delimited form (length prefix included). */
 export function messageFrameSize (message: Message): number {
-  const hostnameBytes = message.friend === undefined ? 0 : Buffer.byteLength(message.friend.hostname)
-  const body = 1 + varintLength(messageLength(message, hostnameBytes)) + messageLength(message, hostnameBytes)
+  const { seq, id, payload, hops, friend } = message
+  const friendBytes = friend === undefined ? undefined : friendField(friend)
+  let inner = 0
+  if (seq !== 0) inner += 1 + varintLength(seq)
+  if (id.length !== 0) inner += 1 + varintLength(id.length) + id.length
+  if (payload.length !== 0) inner += 1 + varintLength(payload.length) + payload.length
+  if (hops !== 0) inner += 1 + varintLength(hops)
+  if (friendBytes !== undefined) inner += friendBytes.length
+  measured = message
+  measuredInner = inner
+  measuredFriend = friendBytes
+  const body = 1 + varintLength(inner) + inner
   return varintLength(body) + body
 }
 
@@ -75,8 +119,8 @@ export function messageFrameSize (message: Message): number {
  */
 export function writeMessageFrame (buffer: Buffer, offset: number, message: Message): number {
   offset = writeMessageFrameHead(buffer, offset, message)
-  buffer.set(message.payload, offset)
-  return writeMessageFrameTail(buffer, offset + message.payload.length, message)
+  offset = copyBytes(message.payload, buffer, offset)
+  return writeMessageFrameTail(buffer, offset, message)
 }
 
 /**
@@ -85,11 +129,10 @@ export function writeMessageFrame (buffer: Buffer, offset: number, message: Mess
  * copied after it or, when large, written to the socket as it is.
  */
 export function writeMessageFrameHead (buffer: Buffer, offset: number, message: Message): number {
-  const { seq, id, payload, friend } = message
-  const hostnameBytes = friend === undefined ? 0 : Buffer.byteLength(friend.hostname)
-  const inner = messageLength(message, hostnameBytes)
-  const body = 1 + varintLength(inner) + inner
-  offset = writeVarint(buffer, offset, body)
+  if (measured !== message) messageFrameSize(message)
+  const { seq, id, payload } = message
+  const inner = measuredInner
+  offset = writeVarint(buffer, offset, 1 + varintLength(inner) + inner)
   buffer[offset++] = TAG_FRAME_MESSAGE
   offset = writeVarint(buffer, offset, inner)
   if (seq !== 0) {
@@ -99,8 +142,7 @@ export function writeMessageFrameHead (buffer: Buffer, offset: number, message: 
   if (id.length !== 0) {
     buffer[offset++] = TAG_ID
     offset = writeVarint(buffer, offset, id.length)
-    buffer.set(id, offset)
-    offset += id.length
+    offset = copyBytes(id, buffer, offset)
   }
   if (payload.length !== 0) {
     buffer[offset++] = TAG_PAYLOAD
@@ -111,26 +153,21 @@ export function writeMessageFrameHead (buffer: Buffer, offset: number, message: 
 
 /** Writes what follows a Message frame's payload: the hop count and the friend. */
 export function writeMessageFrameTail (buffer: Buffer, offset: number, message: Message): number {
-  const { hops, friend } = message
+  if (measured !== message) messageFrameSize(message)
+  const hops = message.hops
   if (hops !== 0) {
     buffer[offset++] = TAG_HOPS
     offset = writeVarint(buffer, offset, hops)
   }
-  if (friend !== undefined) {
-    buffer[offset++] = TAG_FRIEND
-    const hostnameBytes = Buffer.byteLength(friend.hostname)
-    offset = writeVarint(buffer, offset, friendLength(friend, hostnameBytes))
-    if (hostnameBytes > 0) {
-      buffer[offset++] = TAG_HOSTNAME
-      offset = writeVarint(buffer, offset, hostnameBytes)
-      offset += buffer.write(friend.hostname, offset, 'utf8')
-    }
-    if (friend.port !== 0) {
-      buffer[offset++] = TAG_PORT
-      offset = writeVarint(buffer, offset, friend.port)
-    }
-  }
-  return offset
+  return measuredFriend === undefined ? offset : copyBytes(measuredFriend, buffer, offset)
+}
+
+/** Copies `source` into `target` at `offset`; returns the offset after it. A loop for a few bytes: set() costs a native call. */
+function copyBytes (source: Uint8Array, target: Uint8Array, offset: number): number {
+  const length = source.length
+  if (length > 64) target.set(source, offset)
+  else for (let i = 0; i < length; i++) target[offset + i] = source[i] as number
+  return offset + length
 }
 
 /** Where the decoder stands; one per module, since decoding never yields mid-frame. */
@@ -172,19 +209,18 @@ export function ownLargePayload (message: Message, body: Uint8Array): void {
 }
 
 /**
- * Decodes a frame body that is exactly one Message, in the field order our
+ * Decodes a frame body (`body` from `start` to `end`) that is exactly one Message, in the field order our
  * encoder writes, each field at most once; anything else returns undefined.
  * Bytes fields are views into the body, as the generated decoder's are, but
  * for a payload of LARGE_PAYLOAD_BYTES or more in a body that does not own
  * its memory (a view into a socket chunk): that one is copied, since it will
  * be queued as it is and would keep the chunk alive.
  */
-export function decodeMessageFrame (body: Uint8Array): Frame | undefined {
-  if (body[0] !== TAG_FRAME_MESSAGE) return undefined
-  pos = 1
+export function decodeMessageFrame (body: Uint8Array, start = 0, end = body.length): Frame | undefined {
+  if (body[start] !== TAG_FRAME_MESSAGE) return undefined
+  pos = start + 1
   bad = false
-  ownedBody = ownsMemory(body)
-  const end = body.length
+  ownedBody = start === 0 && end === body.length && ownsMemory(body)
   const innerLength = readVarint(body, end, 5)
   if (bad || pos + innerLength !== end) return undefined
   const message: Message = { seq: 0, id: EMPTY, payload: EMPTY, hops: 0, friend: undefined }
@@ -321,14 +357,14 @@ export function writeAckFrame (buffer: Buffer, offset: number, seq: number): num
   return writeVarint(buffer, offset, seq)
 }
 
-/** Decodes a frame body that is exactly one Ack as our encoder writes it; anything else returns undefined. */
-export function decodeAckFrame (body: Uint8Array): Frame | undefined {
-  if (body[0] !== TAG_FRAME_ACK || body.length < 2 || body[1] !== body.length - 2) return undefined
-  if (body.length === 2) return { kind: { $case: 'ack', value: { seq: 0 } } }
-  if (body[2] !== TAG_ACK_SEQ) return undefined
-  pos = 3
+/** Decodes a frame body (`body` from `start` to `end`) that is exactly one Ack as our encoder writes it; anything else returns undefined. */
+export function decodeAckFrame (body: Uint8Array, start = 0, end = body.length): Frame | undefined {
+  if (body[start] !== TAG_FRAME_ACK || end - start < 2 || body[start + 1] !== end - start - 2) return undefined
+  if (end - start === 2) return { kind: { $case: 'ack', value: { seq: 0 } } }
+  if (body[start + 2] !== TAG_ACK_SEQ) return undefined
+  pos = start + 3
   bad = false
-  const seq = readVarint(body, body.length, 8)
-  if (bad || pos !== body.length || seq > Number.MAX_SAFE_INTEGER) return undefined
+  const seq = readVarint(body, end, 8)
+  if (bad || pos !== end || seq > Number.MAX_SAFE_INTEGER) return undefined
   return { kind: { $case: 'ack', value: { seq } } }
 }
