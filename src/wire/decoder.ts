@@ -15,6 +15,8 @@ export interface FrameDecoderOptions {
   maxFrameBytes?: number
 }
 
+const EMPTY = new Uint8Array(0)
+
 /** A length prefix still being read: more bytes are needed. */
 const INCOMPLETE = -1
 
@@ -40,7 +42,8 @@ export class FrameDecoder {
   /** The chunk read in place, from #offset on; only while #buffered is empty. */
   #chunk: Buffer | undefined
   #offset = 0
-  /** Where the body of the frame just found in the chunk lies. */
+  /** Where the body of the frame just found lies (see #next). */
+  #frameBytes: Uint8Array = EMPTY
   #frameStart = 0
   #frameEnd = 0
   /** The buffered frame's body length once its prefix is parsed, or INCOMPLETE. */
@@ -71,27 +74,37 @@ export class FrameDecoder {
 
   /** The next whole frame, decoded, or undefined when more bytes are needed. */
   read (): Frame | undefined {
-    if (this.#failure !== undefined) throw this.#failure
-    const chunk = this.#chunk
-    if (chunk !== undefined) {
-      // Decoded where it lies in the chunk: no view of the body is made for the usual frames.
-      if (this.#locateInPlace(chunk)) return this.#decode(chunk, this.#frameStart, this.#frameEnd)
-      this.#spill()
-      return undefined
-    }
-    const body = this.#readBuffered()
-    return body === undefined ? undefined : this.#decode(body, 0, body.length)
+    return this.#next() ? this.#decode(this.#frameBytes, this.#frameStart, this.#frameEnd) : undefined
   }
 
   /** The next whole frame's body bytes, undecoded, or undefined when more bytes are needed. */
   readBody (): Uint8Array | undefined {
+    if (!this.#next()) return undefined
+    const bytes = this.#frameBytes
+    return this.#frameStart === 0 && this.#frameEnd === bytes.length ? bytes : bytes.subarray(this.#frameStart, this.#frameEnd)
+  }
+
+  /**
+   * Finds the next whole frame: its body lies in #frameBytes from #frameStart
+   * to #frameEnd (in the chunk itself when the frame lies whole in it, so that
+   * the usual frame is decoded without a view of its body); false when more
+   * bytes are needed.
+   */
+  #next (): boolean {
     if (this.#failure !== undefined) throw this.#failure
     const chunk = this.#chunk
-    if (chunk === undefined) return this.#readBuffered()
-    if (this.#locateInPlace(chunk)) return chunk.subarray(this.#frameStart, this.#frameEnd)
-    // The chunk ends in part of a frame: those bytes wait for the next chunk.
-    this.#spill()
-    return undefined
+    if (chunk !== undefined) {
+      if (this.#locateInPlace(chunk)) return true
+      // The chunk ends in part of a frame: those bytes wait for the next chunk.
+      this.#spill()
+      return false
+    }
+    const body = this.#readBuffered()
+    if (body === undefined) return false
+    this.#frameBytes = body
+    this.#frameStart = 0
+    this.#frameEnd = body.length
+    return true
   }
 
   #decode (bytes: Uint8Array, start: number, end: number): Frame {
@@ -104,8 +117,8 @@ export class FrameDecoder {
   }
 
   /**
-   * Finds a whole frame in the chunk at #offset: sets #frameStart and #frameEnd
-   * to its body and moves past it; false when the chunk ends first.
+   * Finds a whole frame in the chunk at #offset: sets #frameBytes, #frameStart
+   * and #frameEnd to its body and moves past it; false when the chunk ends first.
    */
   #locateInPlace (chunk: Buffer): boolean {
     let pos = this.#offset
@@ -124,6 +137,7 @@ export class FrameDecoder {
     if (end > chunk.length) return false
     this.#offset = end
     if (end === chunk.length) this.#chunk = undefined
+    this.#frameBytes = chunk
     this.#frameStart = pos
     this.#frameEnd = end
     return true
