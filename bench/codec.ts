@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import type { Frame } from '../src/gen/clacks/v1/frame.js'
 import { encodeFrame, FrameBatch, FrameDecoder } from '../src/wire/index.js'
+import { recycleSegments } from '../src/wire/encoder.js'
 
 export type CodecOperation = 'encodeFrame' | 'FrameBatch x64' | 'decode (read)' | 'split only (readBody)'
 
@@ -70,7 +71,10 @@ function workFor (operation: CodecOperation, payloadBytes: number, stream: () =>
       const batch = new FrameBatch()
       return () => {
         for (let i = 0; i < BATCH_SIZE; i++) batch.add(frame)
-        sink += batch.finish().length
+        // As a link's socket does once its write is done: the segments are written again by the next batch.
+        const { chunks, segments } = batch.finishSegments()
+        for (const chunk of chunks) sink += chunk.length
+        recycleSegments(segments)
         return BATCH_SIZE
       }
     }

@@ -175,8 +175,40 @@ export function markdown (results: Results): string {
   if (results.codec !== undefined) {
     out.push('\n## Codec (bench/codec.ts, no sockets)\n')
     out.push(external('', results.codec))
+    out.push(codecAgainstTransport(results))
   }
   return out.join('\n') + '\n'
+}
+
+interface CodecFigure { operation: string, payloadBytes: number, framesPerSecond: number }
+
+/**
+ * The codec's cost per frame beside what the raw TLS ring spent per frame in
+ * the same run (both processes' CPU over the frames they moved): the protocol
+ * should cost well under a tenth of the transport.
+ */
+function codecAgainstTransport (results: Results): string {
+  const codec = (results.codec?.results ?? []) as CodecFigure[]
+  const nsPerFrame = (operation: string, payload: number): number | undefined => {
+    const rate = codec.find(c => c.operation === operation && c.payloadBytes === payload)?.framesPerSecond
+    return rate === undefined || rate <= 0 ? undefined : 1e9 / rate
+  }
+  const lines: string[] = []
+  for (const payload of [...new Set(codec.map(c => c.payloadBytes))]) {
+    const encode = nsPerFrame('FrameBatch x64', payload)
+    const decode = nsPerFrame('decode (read)', payload)
+    const ring = results.rows.find(r => r.scenario === 'baseline-raw-tls' && r.payload === payload && r.error === undefined)
+    if (encode === undefined || decode === undefined || ring?.cpuPct === undefined || ring.hopsPerSec === null || ring.hopsPerSec <= 0) continue
+    const tlsNs = ring.cpuPct.reduce((a, b) => a + b, 0) / 100 / ring.hopsPerSec * 1e9
+    lines.push(`| ${size(payload)} | ${int(encode)} | ${int(decode)} | ${int(encode + decode)} | ${int(tlsNs)} | ${ratio((encode + decode) / tlsNs)} |`)
+  }
+  if (lines.length === 0) return '\n(The codec against the transport needs the baselines in the same run.)'
+  return [
+    '\n**The codec against the transport**: ns per frame to encode (FrameBatch) and decode (read) one Message frame, beside the CPU the raw TLS ring spent per frame it moved in this run (both processes\' CPU ÷ frames/s).\n',
+    '| payload | encode ns | decode ns | codec ns | raw TLS CPU ns per frame | codec ÷ TLS |',
+    '|---:|---:|---:|---:|---:|---:|',
+    ...lines
+  ].join('\n')
 }
 
 function external (title: string, e: External | undefined): string {

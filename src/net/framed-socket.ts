@@ -1,7 +1,7 @@
 import type { TLSSocket } from 'node:tls'
 import { ClacksError, ConnectionError } from '../errors.js'
 import { GoodbyeReason, type Frame } from '../gen/clacks/v1/frame.js'
-import { FrameBatch } from '../wire/encoder.js'
+import { FrameBatch, recycleSegments } from '../wire/encoder.js'
 import { FrameDecoder } from '../wire/decoder.js'
 
 /** What a conversation (dialer or acceptor side) does with a framed socket. */
@@ -74,14 +74,19 @@ export class FramedSocket {
   flush (): void {
     this.#flushScheduled = false
     if (this.#batch.count === 0 || !this.isOpen) return
-    const chunks = this.#batch.finishChunks()
+    const { chunks, segments } = this.#batch.finishSegments()
+    // The batch's segments are reused once the write is done with them: its
+    // callback runs after the last chunk went out (or the socket failed).
+    const done = segments.length === 0 ? undefined : () => recycleSegments(segments)
     if (chunks.length === 1) {
-      this.#socket.write(chunks[0] as Uint8Array)
+      this.#socket.write(chunks[0] as Uint8Array, done)
       return
     }
     // Large payloads come by reference between the batch's own bytes: one corked write of them all.
     this.#socket.cork()
-    for (const chunk of chunks) this.#socket.write(chunk)
+    const last = chunks.length - 1
+    for (let i = 0; i < last; i++) this.#socket.write(chunks[i] as Uint8Array)
+    this.#socket.write(chunks[last] as Uint8Array, done)
     this.#socket.uncork()
   }
 

@@ -11,8 +11,39 @@ export function encodeFrame (frame: Frame): Uint8Array {
   return Frame.encode(frame, new BinaryWriter().fork()).join().finish()
 }
 
-/** The smallest buffer a batch starts with; it then starts at the last batch's size. */
-const MIN_BATCH_BYTES = 1024
+/**
+ * A batch writes its frames into segments of this size. Memory written again
+ * and again stays in the CPU's caches; a fresh buffer per batch did not (a
+ * 1 KiB frame cost ~330 ns to write into one, ~130 ns into a reused one).
+ */
+export const SEGMENT_BYTES = 64 * 1024
+
+/**
+ * A batch of at most this many bytes leaves as a copy the size of its frames,
+ * and its segment goes straight back to the spares: a short write (an
+ * acknowledgement, say) then never holds 64 KiB while it waits in a socket.
+ */
+const COPY_OUT_BYTES = 4096
+
+/** Segments kept for reuse, by every batch in the process together: at most 1 MiB. */
+const MAX_SPARE_SEGMENTS = 16
+const spareSegments: Buffer[] = []
+
+/** A segment of SEGMENT_BYTES, or a buffer of its own for a frame too big for one (a friend with a huge hostname). */
+function takeSegment (size: number): Buffer {
+  if (size > SEGMENT_BYTES) return Buffer.allocUnsafe(size)
+  return spareSegments.pop() ?? Buffer.allocUnsafeSlow(SEGMENT_BYTES)
+}
+
+/**
+ * Takes back segments a finished batch handed out (see FrameBatch.finishSegments)
+ * once nothing reads them any more: their socket write has completed.
+ */
+export function recycleSegments (segments: readonly Buffer[]): void {
+  for (const segment of segments) {
+    if (segment.length === SEGMENT_BYTES && spareSegments.length < MAX_SPARE_SEGMENTS) spareSegments.push(segment)
+  }
+}
 
 /**
  * A payload at least this large goes to the socket as it is, between the
@@ -21,22 +52,33 @@ const MIN_BATCH_BYTES = 1024
  */
 export const BY_REFERENCE_BYTES = 16 * 1024
 
+/** A finished batch: chunks to write in order, and the segments they are cut from. */
+export interface FinishedBatch {
+  chunks: Uint8Array[]
+  /** Give these to recycleSegments once the chunks are written, or drop them. */
+  segments: Buffer[]
+}
+
+const NO_SEGMENTS: Buffer[] = []
+
 /**
  * Collects many frames for one socket write, so that a busy link makes one
- * write for a whole batch instead of one per frame. Message frames are
- * and Ack frames are written straight into the batch's buffer, large
- * payloads by reference; other frames go through the generated encoder.
+ * write for a whole batch instead of one per frame. Message and Ack frames
+ * are written straight into the batch's segment, large payloads by
+ * reference; other frames go through the generated encoder.
  */
 export class FrameBatch {
-  #buffer: Buffer | undefined
-  /** Bytes used in #buffer. */
+  /** The segment being written, taken from the spares at the first frame. */
+  #segment: Buffer | undefined
+  /** Bytes used in #segment. */
   #used = 0
-  /** Where the bytes of #buffer not yet in #chunks begin. */
-  #segmentStart = 0
+  /** Where the bytes of #segment not yet in #chunks begin. */
+  #chunkStart = 0
   #chunks: Uint8Array[] = []
+  /** Full segments, already cut into #chunks. */
+  #full: Buffer[] = []
   #length = 0
   #count = 0
-  #lastSize = MIN_BATCH_BYTES
 
   /** Frames added since the last finish. */
   get count (): number {
@@ -52,21 +94,44 @@ export class FrameBatch {
     const kind = frame.kind
     if (kind?.$case === 'message') this.#addMessage(kind.value)
     else if (kind?.$case === 'ack') this.#addAck(kind.value.seq)
-    else this.#addBytes(encodeFrame(frame))
+    else this.#addChunk(encodeFrame(frame))
     this.#count++
     return this
   }
 
-  /** The frames added so far, in order, as chunks to write in order; the batch starts empty again. */
-  finishChunks (): Uint8Array[] {
-    if (this.#buffer !== undefined && this.#used > this.#segmentStart) this.#chunks.push(this.#buffer.subarray(this.#segmentStart, this.#used))
+  /**
+   * The frames added so far, in order, as chunks to write in order, with the
+   * segments under them; the batch starts empty again. A small batch comes
+   * as a copy of its own, with no segments.
+   */
+  finishSegments (): FinishedBatch {
+    const segment = this.#segment
     const chunks = this.#chunks
-    // The bytes now belong to the caller (a socket write): the next batch gets a new buffer.
-    this.#lastSize = Math.max(MIN_BATCH_BYTES, this.#used - this.#segmentStart)
-    this.#buffer = undefined
+    let segments = NO_SEGMENTS
+    if (segment !== undefined) {
+      if (this.#full.length === 0 && chunks.length === 0 && this.#used <= COPY_OUT_BYTES) {
+        if (this.#used > 0) {
+          const copy = Buffer.allocUnsafe(this.#used)
+          segment.copy(copy, 0, 0, this.#used)
+          chunks.push(copy)
+        }
+        recycleSegments([segment])
+      } else {
+        if (this.#used > this.#chunkStart) chunks.push(segment.subarray(this.#chunkStart, this.#used))
+        segments = this.#full
+        segments.push(segment)
+        this.#full = []
+      }
+    }
+    this.#segment = undefined
     this.#chunks = []
-    this.#used = this.#segmentStart = this.#length = this.#count = 0
-    return chunks
+    this.#used = this.#chunkStart = this.#length = this.#count = 0
+    return { chunks, segments }
+  }
+
+  /** The frames added so far, in order, as chunks; the batch starts empty again. */
+  finishChunks (): Uint8Array[] {
+    return this.finishSegments().chunks
   }
 
   /** The frames added so far, in order, in one buffer; the batch starts empty again. */
@@ -83,39 +148,39 @@ export class FrameBatch {
       this.#used = writeMessageFrame(this.#reserve(size), this.#used, message)
       return
     }
-    const around = size - payload.length
-    const buffer = this.#reserve(around)
-    this.#used = writeMessageFrameHead(buffer, this.#used, message)
-    this.#chunks.push(buffer.subarray(this.#segmentStart, this.#used), payload)
-    this.#segmentStart = this.#used
-    this.#used = writeMessageFrameTail(buffer, this.#used, message)
+    const segment = this.#reserve(size - payload.length)
+    this.#used = writeMessageFrameHead(segment, this.#used, message)
+    this.#chunks.push(segment.subarray(this.#chunkStart, this.#used), payload)
+    this.#chunkStart = this.#used
+    this.#used = writeMessageFrameTail(segment, this.#used, message)
   }
 
   #addAck (seq: number): void {
-    const buffer = this.#reserve(MAX_ACK_FRAME_BYTES)
+    const segment = this.#reserve(MAX_ACK_FRAME_BYTES)
     const start = this.#used
-    this.#used = writeAckFrame(buffer, start, seq)
+    this.#used = writeAckFrame(segment, start, seq)
     this.#length += this.#used - start
   }
 
-  #addBytes (bytes: Uint8Array): void {
-    this.#reserve(bytes.length).set(bytes, this.#used)
-    this.#used += bytes.length
+  /** A frame encoded elsewhere goes out as it is, between the segment's bytes. */
+  #addChunk (bytes: Uint8Array): void {
+    if (this.#segment !== undefined && this.#used > this.#chunkStart) this.#chunks.push(this.#segment.subarray(this.#chunkStart, this.#used))
+    this.#chunkStart = this.#used
+    this.#chunks.push(bytes)
     this.#length += bytes.length
   }
 
-  /** A buffer with `size` free bytes after the used ones. Bytes already handed to #chunks are not carried over. */
+  /** The segment with `size` free bytes after #used: a new one when the current one is full. */
   #reserve (size: number): Buffer {
-    const pending = this.#used - this.#segmentStart
-    if (this.#buffer === undefined) {
-      this.#buffer = Buffer.allocUnsafe(Math.max(this.#lastSize, size))
-    } else if (this.#used + size > this.#buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(pending + size, this.#buffer.length * 2))
-      grown.set(this.#buffer.subarray(this.#segmentStart, this.#used))
-      this.#buffer = grown
-      this.#segmentStart = 0
-      this.#used = pending
+    const segment = this.#segment
+    if (segment !== undefined && this.#used + size <= segment.length) return segment
+    if (segment !== undefined) {
+      if (this.#used > this.#chunkStart) this.#chunks.push(segment.subarray(this.#chunkStart, this.#used))
+      this.#full.push(segment)
     }
-    return this.#buffer
+    const next = takeSegment(size)
+    this.#segment = next
+    this.#used = this.#chunkStart = 0
+    return next
   }
 }

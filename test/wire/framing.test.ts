@@ -1,8 +1,15 @@
 import t from 'tap'
 import { encodeFrame, FrameBatch, FrameDecoder } from '../../src/wire/index.js'
+import { recycleSegments, SEGMENT_BYTES } from '../../src/wire/encoder.js'
 import { ackFrame, concatBytes, drain, messageFrame, sampleFrames } from './fixtures/frames.js'
 
 const stream = concatBytes(sampleFrames.map(encodeFrame))
+
+function decoderOf (bytes: Uint8Array): FrameDecoder {
+  const decoder = new FrameDecoder()
+  decoder.push(bytes)
+  return decoder
+}
 
 t.test('each kind decodes when pushed one byte at a time', async t => {
   for (const frame of sampleFrames) {
@@ -143,6 +150,46 @@ t.test('FrameBatch', async t => {
     const decoder = new FrameDecoder()
     decoder.push(batch.finish())
     t.same(drain(decoder), frames)
+  })
+})
+
+t.test('FrameBatch segments', async t => {
+  t.test('a small batch comes as a copy of its own, with no segment to give back', async t => {
+    const batch = new FrameBatch()
+    batch.add(ackFrame(7)).add(messageFrame(1, Buffer.alloc(100, 1)))
+    const { chunks, segments } = batch.finishSegments()
+    t.equal(segments.length, 0)
+    t.equal(chunks.length, 1)
+    const only = chunks[0] as Uint8Array
+    t.equal(only.buffer.byteLength === SEGMENT_BYTES, false, 'not a view into a segment')
+    t.same(drain(decoderOf(only)), [ackFrame(7), messageFrame(1, Buffer.alloc(100, 1))])
+  })
+
+  t.test('a batch bigger than a segment spans several, in order, and decodes back', async t => {
+    const frames = Array.from({ length: 40 }, (_, i) => messageFrame(i + 1, Buffer.alloc(4000 + i, i)))
+    const batch = new FrameBatch()
+    for (const frame of frames) batch.add(frame)
+    const { chunks, segments } = batch.finishSegments()
+    t.ok(segments.length >= 3, `${segments.length} segments for ~160 KiB`)
+    for (const chunk of chunks) t.ok(segments.some(segment => segment.buffer === chunk.buffer), 'every chunk is cut from a segment')
+    t.same(drain(decoderOf(Buffer.concat(chunks))), frames)
+  })
+
+  t.test('segments are reused only once given back', async t => {
+    const big = (): void => { for (let i = 0; i < 20; i++) batch.add(messageFrame(i + 1, Buffer.alloc(1000, i))) }
+    const batch = new FrameBatch()
+    big()
+    const first = batch.finishSegments()
+    const firstBytes = Buffer.concat(first.chunks)
+    big()
+    const second = batch.finishSegments()
+    t.notOk(second.segments.some(segment => first.segments.includes(segment)), 'a segment handed out is not written again')
+    t.same(Buffer.concat(first.chunks), firstBytes, 'the first batch is unchanged by the second')
+    recycleSegments(first.segments)
+    big()
+    const third = batch.finishSegments()
+    t.ok(third.segments.some(segment => first.segments.includes(segment)), 'a segment given back is written again')
+    recycleSegments([...second.segments, ...third.segments])
   })
 })
 
