@@ -51,9 +51,13 @@ export class FramedSocket {
     socket.setNoDelay(true)
   }
 
-  /** False while the socket's write buffer holds WRITE_BUFFER_LIMIT or more; `drained()` follows. */
+  /**
+   * False while the socket's write buffer and the frames batched for it hold
+   * WRITE_BUFFER_LIMIT or more; `drained()` follows. The batch counts: until
+   * the flush, the socket's buffer does not show what this turn has queued.
+   */
   get writable (): boolean {
-    return this.#socket.writableLength < WRITE_BUFFER_LIMIT
+    return this.#socket.writableLength + this.#batch.length < WRITE_BUFFER_LIMIT
   }
 
   get isOpen (): boolean {

@@ -36,6 +36,12 @@ const DIAL_BURST = 50
  */
 const PUMP_TURN_MESSAGES = 256
 
+/**
+ * Payload bytes the send loop places in one turn, for the same reason: 256
+ * frames of 64 KiB are 16 MiB to encrypt in one go, tens of milliseconds.
+ */
+const PUMP_TURN_BYTES = 1024 * 1024
+
 /** hops is a uint32 on the wire: a message that circulates long enough stays at the top. */
 const MAX_HOPS = 0xffffffff
 
@@ -356,8 +362,9 @@ export class Tower extends EventEmitter<TowerEvents> {
     if ((this.#paused && !draining) || (this.#state !== 'running' && !draining)) return
     let rotations = 0
     let placed = 0
+    let placedBytes = 0
     for (let head = this.#queue.peekHead(); head !== undefined; head = this.#queue.peekHead()) {
-      if (placed === PUMP_TURN_MESSAGES) {
+      if (placed === PUMP_TURN_MESSAGES || placedBytes >= PUMP_TURN_BYTES) {
         // Let the event loop read and acknowledge before placing more (see PUMP_TURN_MESSAGES).
         this.#schedulePump()
         return
@@ -390,6 +397,7 @@ export class Tower extends EventEmitter<TowerEvents> {
       this.#counters.bytesSent += outgoing.payload.length
       this.#linkFor(peer).send(outgoing)
       placed++
+      placedBytes += outgoing.payload.length
     }
   }
 

@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import tls from 'node:tls'
 import { createHash } from 'node:crypto'
-import { FramedSocket, type FrameHandler } from '../../src/net/framed-socket.js'
+import { FramedSocket, WRITE_BUFFER_LIMIT, type FrameHandler } from '../../src/net/framed-socket.js'
 import { generateCertificate } from '../../src/net/certs.js'
 import type { Frame } from '../../src/gen/clacks/v1/frame.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../../src/wire/index.js'
@@ -81,4 +81,14 @@ t.test('frames written in many batches while the reader stalls arrive intact and
       Buffer.compare(got.kind.value.id, expected.kind.value.id) === 0 && got.kind.value.hops === expected.kind.value.hops) intact++
   }
   t.equal(intact, total, 'every frame arrived with the bytes it was sent with, in order')
+})
+
+t.test('frames batched in this turn count against the write buffer limit before they are flushed', async t => {
+  const { client } = await tlsPair(t)
+  const sender = new FramedSocket(client, DEFAULT_MAX_FRAME_BYTES, handler({}))
+  t.ok(sender.writable)
+  let queued = 0
+  while (sender.writable && queued < 100) sender.send(messageFrame(++queued, 64 * 1024))
+  t.equal(client.writableLength, 0, 'nothing has reached the socket yet')
+  t.equal(queued, Math.ceil(WRITE_BUFFER_LIMIT / (64 * 1024 + 40)), 'the batch alone made the socket unwritable at the limit')
 })
