@@ -5,10 +5,10 @@
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import type { Frame } from '../src/gen/clacks/v1/frame.js'
-import { encodeFrame, FrameBatch, FrameDecoder } from '../src/wire/index.js'
+import { encodeFrame, FrameBatch, FrameDecoder, newMessageRecord } from '../src/wire/index.js'
 import { recycleSegments } from '../src/wire/encoder.js'
 
-export type CodecOperation = 'encodeFrame' | 'FrameBatch x64' | 'decode (read)' | 'split only (readBody)'
+export type CodecOperation = 'encodeFrame' | 'FrameBatch x64' | 'decode (read)' | 'decode (readRecord)' | 'split only (readBody)'
 
 export interface CodecResult {
   operation: CodecOperation
@@ -79,14 +79,17 @@ function workFor (operation: CodecOperation, payloadBytes: number, stream: () =>
       }
     }
     case 'decode (read)':
+    case 'decode (readRecord)':
     case 'split only (readBody)': {
       const { chunks, frames } = stream()
-      const decode = operation === 'decode (read)'
+      const record = newMessageRecord()
       return () => {
         const decoder = new FrameDecoder()
         for (const chunk of chunks) {
           decoder.push(chunk)
-          if (decode) for (let f = decoder.read(); f !== undefined; f = decoder.read()) sink++
+          if (operation === 'decode (read)') for (let f = decoder.read(); f !== undefined; f = decoder.read()) sink++
+          // What a tower's receive path runs: every field decoded, the id and payload left where they lie.
+          else if (operation === 'decode (readRecord)') for (let r = decoder.readRecord(record); r !== undefined; r = decoder.readRecord(record)) sink += record.payloadLength
           else for (let b = decoder.readBody(); b !== undefined; b = decoder.readBody()) sink += b.length
         }
         return frames
@@ -124,7 +127,7 @@ function median (values: number[]): number {
 export async function runCodecBench (opts: { quick: boolean }): Promise<CodecResult[]> {
   const rounds = opts.quick ? 3 : 5
   const roundMs = opts.quick ? 30 : 200
-  const operations: CodecOperation[] = ['encodeFrame', 'FrameBatch x64', 'decode (read)', 'split only (readBody)']
+  const operations: CodecOperation[] = ['encodeFrame', 'FrameBatch x64', 'decode (read)', 'decode (readRecord)', 'split only (readBody)']
   const results: CodecResult[] = []
   for (const payloadBytes of PAYLOAD_SIZES) {
     const frameBytes = encodeFrame(messageFrame(123_456_789, payloadBytes)).length

@@ -3,11 +3,18 @@ import { ClacksError, ConnectionError } from '../errors.js'
 import { GoodbyeReason, type Frame } from '../gen/clacks/v1/frame.js'
 import { FrameBatch, recycleSegments } from '../wire/encoder.js'
 import { FrameDecoder } from '../wire/decoder.js'
+import { clearMessageRecord, newMessageRecord, type MessageRecord } from '../wire/message-fast-path.js'
 
 /** What a conversation (dialer or acceptor side) does with a framed socket. */
 export interface FrameHandler {
   /** One decoded frame, in order. */
   frame (frame: Frame): void
+  /**
+   * With this, a Message frame in the canonical form comes here instead, read
+   * where it lies (see FrameDecoder.readRecord): copy what you keep before
+   * returning. Any other Message frame still comes to frame().
+   */
+  message? (record: MessageRecord): void
   /** Every frame of one read has been handed over: the moment to batch an acknowledgement. */
   readEnd (): void
   /** The socket can take more writes again after returning false. */
@@ -36,6 +43,8 @@ export class FramedSocket {
   readonly #decoder: FrameDecoder
   readonly #batch = new FrameBatch()
   readonly #handler: FrameHandler
+  /** Filled for each Message frame when the handler takes records. */
+  readonly #record = newMessageRecord()
   #flushScheduled = false
   #ended = false
   #closedReported = false
@@ -117,11 +126,8 @@ export class FramedSocket {
     if (!this.isOpen) return
     this.#decoder.push(chunk)
     try {
-      for (let frame = this.#decoder.read(); frame !== undefined; frame = this.#decoder.read()) {
-        handler.frame(frame)
-        // A frame may end the conversation (a goodbye, a replaced session).
-        if (!this.isOpen) return
-      }
+      if (handler.message !== undefined) this.#readRecords()
+      else this.#readFrames()
     } catch (error) {
       if (!(error instanceof ClacksError)) throw error
       // Settle what this read delivered before ending, as after any frame.
@@ -131,7 +137,31 @@ export class FramedSocket {
       this.#reportClosed(error)
       return
     }
-    handler.readEnd()
+    // A frame may have ended the conversation (a goodbye, a replaced session): then it was settled as it ended.
+    if (this.isOpen) handler.readEnd()
+  }
+
+  #readFrames (): void {
+    for (let frame = this.#decoder.read(); frame !== undefined; frame = this.#decoder.read()) {
+      this.#handler.frame(frame)
+      // A frame may end the conversation (a goodbye, a replaced session).
+      if (!this.isOpen) return
+    }
+  }
+
+  #readRecords (): void {
+    const handler = this.#handler
+    const record = this.#record
+    try {
+      for (let next = this.#decoder.readRecord(record); next !== undefined; next = this.#decoder.readRecord(record)) {
+        if (next === record) handler.message?.(record)
+        else handler.frame(next as Frame)
+        if (!this.isOpen) return
+      }
+    } finally {
+      // The record must not keep the chunk it last pointed into alive.
+      clearMessageRecord(record)
+    }
   }
 
   #reportClosed (error: Error | undefined): void {

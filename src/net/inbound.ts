@@ -1,7 +1,8 @@
 import type { TLSSocket } from 'node:tls'
-import { GoodbyeReason, type Frame, type Hello, type Message, RefusalReason } from '../gen/clacks/v1/frame.js'
+import { GoodbyeReason, type Frame, type Hello, RefusalReason } from '../gen/clacks/v1/frame.js'
 import { addressKey, addressProblem, type TowerAddress } from '../tower/address.js'
 import { MESSAGE_ID_BYTES } from '../tower/message.js'
+import { newMessageRecord, recordOfMessage, type MessageRecord } from '../wire/message-fast-path.js'
 import { FramedSocket, type FrameHandler } from './framed-socket.js'
 import type { InboundSession, SessionTable } from './sessions.js'
 
@@ -21,8 +22,8 @@ export interface AcceptorHost {
   readonly sessions: SessionTable
   /** Records a dialer that passed the checks; false when it is ignored. */
   admit (dialer: TowerAddress): boolean
-  /** Takes custody of a message from `from`, or says why not. */
-  take (message: Message, from: DialerAddress): RefusalReason | undefined
+  /** Takes custody of a message from `from` (copying what it keeps: the record's bytes are the socket's), or says why not. */
+  take (message: MessageRecord, from: DialerAddress): RefusalReason | undefined
   /** The dialer asked to be added to the peer table. */
   announced (tower: TowerAddress): void
   /** The connection ended. */
@@ -81,7 +82,8 @@ export class InboundConnection implements FrameHandler {
       return
     }
     switch (kind.$case) {
-      case 'message': return this.#message(kind.value)
+      // A Message frame not in the canonical form (another implementation's encoder) comes decoded.
+      case 'message': return this.message(recordOfMessage(kind.value, newMessageRecord()))
       case 'announce': return this.#announce(kind.value.tower)
       case 'goodbye': return this.close()
       default: return this.#protocolError(`a dialer does not send ${kind.$case}`)
@@ -184,7 +186,9 @@ export class InboundConnection implements FrameHandler {
     return session
   }
 
-  #message (message: Message): void {
+  /** A Message frame, read where it lies (see FramedSocket). */
+  message (message: MessageRecord): void {
+    if (this.#state === 'awaiting-hello') return this.#protocolError('expected hello, got message')
     const session = this.#session as InboundSession
     if (message.seq !== session.settled + 1) {
       return this.#protocolError(`message seq ${message.seq} does not follow ${session.settled}`)

@@ -1,6 +1,7 @@
 import type { HeldMessage } from './message.js'
 import { MESSAGE_ID_BYTES } from './message.js'
 import { LARGE_PAYLOAD_BYTES } from '../wire/limits.js'
+import { messagePayload, type MessageRecord } from '../wire/message-fast-path.js'
 
 /**
  * Queued messages are packed into slabs, one record after another:
@@ -69,18 +70,44 @@ export class MessageQueue {
   push (message: HeldMessage): boolean {
     const length = message.payload.length
     if (!this.fits(length)) return false
-    const packed = length < BY_REFERENCE_BYTES ? length : 0
-    const slab = this.#slabFor(RECORD_HEADER_BYTES + packed)
-    let offset = this.#writeOffset
-    offset = slab.writeUInt32LE(length, offset)
-    offset = slab.writeUInt32LE(message.hops, offset)
-    slab.set(message.id, offset)
-    if (packed > 0) slab.set(message.payload, offset + MESSAGE_ID_BYTES)
-    else if (length > 0) this.#references.push(message.payload)
-    this.#writeOffset = offset + MESSAGE_ID_BYTES + packed
+    const slab = this.#startRecord(length, message.hops)
+    const at = this.#writeOffset
+    slab.set(message.id, at)
+    if (length < BY_REFERENCE_BYTES) slab.set(message.payload, at + MESSAGE_ID_BYTES)
+    else this.#references.push(message.payload)
+    this.#endRecord(length)
+    return true
+  }
+
+  /**
+   * Adds a message read where it lies in a socket's bytes (see MessageRecord),
+   * copying it: no view of its id is made, and a view of its payload only to
+   * copy it (or to hold it, when large). False when the queue is full.
+   */
+  pushRecord (record: MessageRecord, hops: number): boolean {
+    const length = record.payloadLength
+    if (!this.fits(length) || record.idLength !== MESSAGE_ID_BYTES) return false
+    const slab = this.#startRecord(length, hops)
+    const at = this.#writeOffset
+    const { idBytes, idStart, payloadBytes, payloadStart } = record
+    for (let i = 0; i < MESSAGE_ID_BYTES; i++) slab[at + i] = idBytes[idStart + i] as number
+    if (length >= BY_REFERENCE_BYTES) this.#references.push(messagePayload(record))
+    else if (length > 0) slab.set(payloadBytes.subarray(payloadStart, payloadStart + length), at + MESSAGE_ID_BYTES)
+    this.#endRecord(length)
+    return true
+  }
+
+  /** Writes a record's header in a slab with room for the rest; the id goes at #writeOffset after it. */
+  #startRecord (length: number, hops: number): Buffer {
+    const slab = this.#slabFor(RECORD_HEADER_BYTES + packedBytes(length))
+    this.#writeOffset = slab.writeUInt32LE(hops, slab.writeUInt32LE(length, this.#writeOffset))
+    return slab
+  }
+
+  #endRecord (length: number): void {
+    this.#writeOffset += MESSAGE_ID_BYTES + packedBytes(length)
     this.#packed++
     this.#bytes += length
-    return true
   }
 
   /**

@@ -3,8 +3,9 @@ import { randomBytes } from 'node:crypto'
 import { createSecureContext, type TLSSocket } from 'node:tls'
 import { debuglog } from 'node:util'
 import { ClosedError, InvalidAddressError, InvalidPayloadError, NotStartedError, QueueFullError } from '../errors.js'
-import { GoodbyeReason, RefusalReason, type Message } from '../gen/clacks/v1/frame.js'
+import { GoodbyeReason, RefusalReason } from '../gen/clacks/v1/frame.js'
 import { LARGE_PAYLOAD_BYTES, MESSAGE_FRAME_OVERHEAD } from '../wire/limits.js'
+import { messageId, messagePayload, type MessageRecord } from '../wire/message-fast-path.js'
 import type { TowerDescriptor } from '../gen/clacks/v1/tower.js'
 import { checkKeyPair, generateCertificate } from '../net/certs.js'
 import { InboundConnection, type AcceptorHost, type DialerAddress } from '../net/inbound.js'
@@ -523,25 +524,29 @@ export class Tower extends EventEmitter<TowerEvents> {
     if (peer !== undefined && (peer.status === 'lost' || peer.status === 'dead')) this.#peers.markSuccess(peer)
   }
 
-  #take (message: Message, from: DialerAddress): RefusalReason | undefined {
-    if (message.id.length !== MESSAGE_ID_BYTES) return this.#refuse(RefusalReason.REFUSAL_REASON_MALFORMED)
+  #take (message: MessageRecord, from: DialerAddress): RefusalReason | undefined {
+    if (message.idLength !== MESSAGE_ID_BYTES) return this.#refuse(RefusalReason.REFUSAL_REASON_MALFORMED)
     const friend = message.friend
     const friendKey = friend === undefined ? undefined : this.#friendKey(friend)
     if (friendKey === null) return this.#refuse(RefusalReason.REFUSAL_REASON_MALFORMED)
-    if (message.payload.length > this.#options.maxPayloadBytes) return this.#refuse(RefusalReason.REFUSAL_REASON_TOO_LARGE)
+    const payloadBytes = message.payloadLength
+    if (payloadBytes > this.#options.maxPayloadBytes) return this.#refuse(RefusalReason.REFUSAL_REASON_TOO_LARGE)
     if (this.#state !== 'running') return this.#refuse(RefusalReason.REFUSAL_REASON_SHUTTING_DOWN)
-    if (!this.#queue.fits(message.payload.length)) {
-      this.#counters.queueFull++
-      return this.#refuse(RefusalReason.REFUSAL_REASON_QUEUE_FULL)
-    }
-    const received: HeldMessage = { id: message.id, payload: message.payload, hops: Math.min(message.hops + 1, MAX_HOPS) }
-    const filtered = this.#filter(this.#options.inboundFilter, received, from)
-    if (filtered instanceof Buffer) received.payload = filtered
-    const held = filtered === false ? undefined : received
-    // A filter may have made the payload bigger than the queue has room for: then it is not ours.
-    if (held !== undefined && !this.#queue.push(held)) {
-      this.#counters.queueFull++
-      return this.#refuse(RefusalReason.REFUSAL_REASON_QUEUE_FULL)
+    if (!this.#queue.fits(payloadBytes)) return this.#refuseQueueFull()
+    const hops = Math.min(message.hops + 1, MAX_HOPS)
+    const inboundFilter = this.#options.inboundFilter
+    const listening = this.listenerCount('message') > 0 || this.listenerCount('queued') > 0
+    let held: HeldMessage | undefined
+    if (inboundFilter === undefined && !listening) {
+      // The usual case: from the frame's bytes straight into the queue, with no objects on the way.
+      if (!this.#queue.pushRecord(message, hops)) return this.#refuseQueueFull()
+    } else {
+      held = { id: messageId(message), payload: messagePayload(message), hops }
+      const filtered = this.#filter(inboundFilter, held, from)
+      if (filtered instanceof Buffer) held.payload = filtered
+      if (filtered === false) held = undefined
+      // A filter may have made the payload bigger than the queue has room for: then it is not ours.
+      else if (!this.#queue.push(held)) return this.#refuseQueueFull()
     }
     // Taken (queued, or dropped by the application's filter): the sender and its friend count.
     if (friend !== undefined && friendKey !== undefined && this.#peers.getByKey(friendKey) === undefined) {
@@ -549,12 +554,12 @@ export class Tower extends EventEmitter<TowerEvents> {
     }
     this.#reinstate(this.#peers.getByKey(from.key))
     this.#counters.received++
-    this.#counters.bytesReceived += message.payload.length
-    if (held === undefined) {
+    this.#counters.bytesReceived += payloadBytes
+    if (held === undefined && inboundFilter !== undefined) {
       this.#counters.filteredIn++
       return undefined
     }
-    if (this.listenerCount('message') > 0 || this.listenerCount('queued') > 0) {
+    if (held !== undefined && listening) {
       const view = toPublicMessage(held, from)
       // A small payload is a view of the socket's bytes (the queue packed a copy): listeners get one they may keep.
       if (held.payload.length < LARGE_PAYLOAD_BYTES) view.payload = Buffer.from(held.payload)
@@ -564,6 +569,12 @@ export class Tower extends EventEmitter<TowerEvents> {
     this.#schedulePump()
     return undefined
   }
+
+  #refuseQueueFull (): RefusalReason {
+    this.#counters.queueFull++
+    return this.#refuse(RefusalReason.REFUSAL_REASON_QUEUE_FULL)
+  }
+
 
   /**
    * A friend's peer-table key, or null when it is no valid address. The

@@ -4,7 +4,7 @@ import { Frame } from '../gen/clacks/v1/frame.js'
 import { FrameTooLargeError, MalformedFrameError, VarintTooLongError } from '../errors.js'
 import { DEFAULT_MAX_FRAME_BYTES, MAX_LENGTH_PREFIX_BYTES } from './limits.js'
 import { structureProblem } from './structure.js'
-import { decodeAckFrame, decodeMessageFrame, ownLargePayload } from './message-fast-path.js'
+import { decodeAckFrame, decodeMessageFrame, ownLargePayload, readMessageRecord, type MessageRecord } from './message-fast-path.js'
 
 export interface FrameDecoderOptions {
   /**
@@ -75,6 +75,18 @@ export class FrameDecoder {
   /** The next whole frame, decoded, or undefined when more bytes are needed. */
   read (): Frame | undefined {
     return this.#next() ? this.#decode(this.#frameBytes, this.#frameStart, this.#frameEnd) : undefined
+  }
+
+  /**
+   * The next whole frame, as read() gives it, but a Message frame in the
+   * canonical form (every tower's) is read into `record`, which is returned:
+   * decoded where it lies, without views of its id and payload. The record
+   * points into bytes that are valid until the next push().
+   */
+  readRecord (record: MessageRecord): MessageRecord | Frame | undefined {
+    if (!this.#next()) return undefined
+    if (readMessageRecord(this.#frameBytes, this.#frameStart, this.#frameEnd, record)) return record
+    return this.#decode(this.#frameBytes, this.#frameStart, this.#frameEnd)
   }
 
   /** The next whole frame's body bytes, undecoded, or undefined when more bytes are needed. */

@@ -4,6 +4,7 @@ import fc from 'fast-check'
 import t from 'tap'
 import type { HeldMessage } from '../../src/tower/message.js'
 import { BY_REFERENCE_BYTES, MessageQueue } from '../../src/tower/queue.js'
+import { newMessageRecord, type MessageRecord } from '../../src/wire/message-fast-path.js'
 
 let counter = 0
 function msg (bytes: number, label = `m${counter++}`): HeldMessage & { label: string } {
@@ -171,6 +172,32 @@ t.test('small payloads are copied into the queue; large ones are held as they ar
   small.payload.fill(0x62)
   t.equal(q.shift()?.payload[0], 0x61, 'a small payload changed by its owner after push is unchanged in the queue')
   t.equal(q.shift()?.payload, large.payload, 'a large payload comes out as the very buffer pushed')
+})
+
+t.test('pushRecord copies a message out of the bytes it lies in, as push() holds it', async t => {
+  // A message as a frame would have it: id and payload at offsets in a larger buffer (a socket chunk).
+  const lay = (m: HeldMessage): MessageRecord => {
+    const chunk = Buffer.alloc(40 + m.payload.length, 0xee)
+    m.id.copy(chunk, 7)
+    m.payload.copy(chunk, 30)
+    return { ...newMessageRecord(), seq: 1, hops: m.hops, idBytes: chunk, idStart: 7, idLength: 16, payloadBytes: chunk, payloadStart: 30, payloadLength: m.payload.length }
+  }
+  for (const bytes of [0, 1, 100, BY_REFERENCE_BYTES - 1, BY_REFERENCE_BYTES, 70_000]) {
+    const pushed = new MessageQueue(10, 1_000_000)
+    const recorded = new MessageQueue(10, 1_000_000)
+    const m = msg(bytes)
+    m.payload.forEach((_, i) => { m.payload[i] = i & 0xff })
+    pushed.push({ ...m, hops: 3 })
+    const record = lay(m)
+    t.ok(recorded.pushRecord(record, 3), `${bytes} B: taken`)
+    ;(record.idBytes as Buffer).fill(0)
+    t.same(content(recorded.shift()), content(pushed.shift()), `${bytes} B: the same message comes out, unchanged by later writes to its source`)
+    t.equal(recorded.bytes, 0)
+  }
+  const full = new MessageQueue(1, 1_000_000)
+  t.ok(full.pushRecord(lay(msg(10)), 0))
+  t.notOk(full.pushRecord(lay(msg(10)), 0), 'false when full, as push()')
+  t.equal(full.length, 1)
 })
 
 t.test('any mix of sizes, pushes, shifts and returns keeps the queue in order (model check)', async t => {
