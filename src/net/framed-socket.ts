@@ -77,10 +77,20 @@ export class FramedSocket {
   send (frame: Frame): void {
     if (!this.isOpen) return
     this.#batch.add(frame)
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true
-      process.nextTick(() => this.flush())
-    }
+    this.#scheduleFlush()
+  }
+
+  /** Queues a Message frame for a record, as send() does: what the record points at is copied now (a large payload is kept). */
+  sendMessage (record: MessageRecord): void {
+    if (!this.isOpen) return
+    this.#batch.addMessageRecord(record)
+    this.#scheduleFlush()
+  }
+
+  #scheduleFlush (): void {
+    if (this.#flushScheduled) return
+    this.#flushScheduled = true
+    process.nextTick(() => this.flush())
   }
 
   /** Writes every queued frame now. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { connect, type SecureContext, type TLSSocket } from 'node:tls'
 import { ConnectionError, HandshakeTimeoutError, ProtocolError, RefusedError } from '../errors.js'
-import { GoodbyeReason, RefusalReason, type Frame, type Goodbye, type Message, type Refusal, type Welcome } from '../gen/clacks/v1/frame.js'
+import { GoodbyeReason, RefusalReason, type Frame, type Goodbye, type Refusal, type Welcome } from '../gen/clacks/v1/frame.js'
 import type { TowerDescriptor } from '../gen/clacks/v1/tower.js'
 import type { TowerAddress } from '../tower/address.js'
 import type { Clock } from '../tower/clock.js'
@@ -11,7 +11,7 @@ import { Backoff } from './backoff.js'
 import { FramedSocket, type FrameHandler } from './framed-socket.js'
 import { PROTOCOL_VERSION } from './inbound.js'
 import { FRAME_HEADER_ROOM, MESSAGE_FRAME_OVERHEAD } from '../wire/limits.js'
-import { messageFrameSize } from '../wire/message-fast-path.js'
+import { messageId, messagePayload, recordFrameSize, recordOfMessage, type MessageRecord } from '../wire/message-fast-path.js'
 
 export const ALPN_PROTOCOL = 'clacks/1'
 
@@ -39,8 +39,8 @@ export interface LinkHost {
   readonly settings: LinkSettings
   readonly clock: Clock
   readonly random: () => number
-  /** The peer now holds these: our custody ended. */
-  delivered (link: Link, messages: readonly HeldMessage[]): void
+  /** The peer now holds this many of our messages: our custody of them ended. */
+  delivered (link: Link, count: number): void
   /** These are ours again and go back to the queue. */
   returned (link: Link, messages: readonly HeldMessage[], reason: ReturnReason, refusal?: RefusalReason): void
   /** A handshake completed: the peer is reachable. */
@@ -72,9 +72,26 @@ export interface LinkHost {
  */
 export type LinkState = 'idle' | 'connecting' | 'open' | 'backoff' | 'closed'
 
-interface InFlight {
-  seq: number
-  message: HeldMessage
+/**
+ * A message sent and not yet acknowledged, as the record its frame was
+ * written from (see MessageRecord). Most come from the queue as places in
+ * its memory, which is never written again (see MessageQueue.shiftRecord),
+ * and become objects only if they must go back to it or be looked at.
+ */
+interface InFlight extends MessageRecord {
+  /** The message as an object: as given to send(), or made when first needed (see messageOf). */
+  message: HeldMessage | undefined
+}
+
+function newInFlight (): InFlight {
+  return { seq: 0, hops: 0, friend: undefined, idBytes: EMPTY, idStart: 0, idLength: 0, payloadBytes: EMPTY, payloadStart: 0, payloadLength: 0, payloadOwned: true, message: undefined }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+function messageOf (entry: InFlight): HeldMessage {
+  entry.message ??= { id: messageId(entry), payload: messagePayload(entry), hops: entry.hops }
+  return entry.message
 }
 
 /** How long a link that was refused for a full queue is passed over. */
@@ -136,7 +153,7 @@ export class Link {
   }
 
   *heldMessages (): Generator<HeldMessage> {
-    for (const entry of this.#inFlight) yield entry.message
+    for (const entry of this.#inFlight) yield messageOf(entry)
   }
 
   /**
@@ -165,9 +182,25 @@ export class Link {
 
   /** Sends a message on the open link (see canTake); it stays ours until acknowledged. */
   send (message: HeldMessage): void {
-    // No clock read per message: the link counts as used from the acknowledgement (or refusal) that settles it.
-    this.#inFlightBytes += message.payload.length
-    this.#write(message)
+    const entry = recordOfMessage(message, newInFlight()) as InFlight
+    entry.message = message
+    this.#write(entry)
+  }
+
+  /**
+   * Sends a message given as a record, as send() does. The bytes it points
+   * at must stay as they are until the message is settled: the queue's are.
+   */
+  sendRecord (record: MessageRecord): void {
+    const entry = newInFlight()
+    entry.hops = record.hops
+    entry.idBytes = record.idBytes
+    entry.idStart = record.idStart
+    entry.idLength = record.idLength
+    entry.payloadBytes = record.payloadBytes
+    entry.payloadStart = record.payloadStart
+    entry.payloadLength = record.payloadLength
+    this.#write(entry)
   }
 
   /** Tells the peer about us; resolves when it answers in kind. */
@@ -344,27 +377,29 @@ export class Link {
     this.#nextSeq = welcome.settledThrough + 1
     this.#lastAck = welcome.settledThrough
     if (this.#inFlight.length === 0) return
-    const delivered: HeldMessage[] = []
+    let delivered = 0
     const notReceived: HeldMessage[] = []
     const refused = new Set(welcome.refused)
-    for (const { seq, message } of this.#inFlight) {
-      if (sameAcceptor && seq <= welcome.settledThrough && !refused.has(seq)) delivered.push(message)
-      else notReceived.push(message)
+    for (const entry of this.#inFlight) {
+      if (sameAcceptor && entry.seq <= welcome.settledThrough && !refused.has(entry.seq)) delivered++
+      else notReceived.push(messageOf(entry))
     }
     this.#inFlight = []
     this.#inFlightBytes = 0
-    if (delivered.length > 0) this.#host.delivered(this, delivered)
+    if (delivered > 0) this.#host.delivered(this, delivered)
     if (notReceived.length > 0) this.#host.returned(this, notReceived, 'not-received')
   }
 
-  #write (message: HeldMessage): void {
-    const seq = this.#nextSeq++
+  #write (entry: InFlight): void {
+    // No clock read per message: the link counts as used from the acknowledgement (or refusal) that settles it.
+    this.#inFlightBytes += entry.payloadLength
+    entry.seq = this.#nextSeq++
     if (this.#inFlight.length === 0) this.#lastProgress = this.#host.clock.now()
-    this.#inFlight.push({ seq, message })
-    const value: Message = { seq, id: message.id, payload: message.payload, hops: message.hops, friend: this.#host.friendFor(this) }
+    this.#inFlight.push(entry)
+    entry.friend = this.#host.friendFor(this)
     // The friend is a hint: it is left out of a frame it would push over the acceptor's limit.
-    if (message.payload.length + FRAME_HEADER_ROOM > this.#remoteMaxFrameBytes && messageFrameSize(value) > this.#remoteMaxFrameBytes) value.friend = undefined
-    ;(this.#socket as FramedSocket).send({ kind: { $case: 'message', value } })
+    if (entry.payloadLength + FRAME_HEADER_ROOM > this.#remoteMaxFrameBytes && recordFrameSize(entry) > this.#remoteMaxFrameBytes) entry.friend = undefined
+    ;(this.#socket as FramedSocket).sendMessage(entry)
   }
 
   #ack (seq: number): void {
@@ -375,10 +410,10 @@ export class Link {
     let settled = 0
     while (settled < this.#inFlight.length && (this.#inFlight[settled] as InFlight).seq <= seq) settled++
     if (settled === 0) return
-    const delivered = this.#inFlight.splice(0, settled).map(entry => entry.message)
-    for (const message of delivered) this.#inFlightBytes -= message.payload.length
+    for (let i = 0; i < settled; i++) this.#inFlightBytes -= (this.#inFlight[i] as InFlight).payloadLength
+    this.#inFlight.splice(0, settled)
     this.#lastProgress = this.#lastUsed = this.#host.clock.now()
-    this.#host.delivered(this, delivered)
+    this.#host.delivered(this, settled)
     this.#host.ready(this)
   }
 
@@ -386,16 +421,16 @@ export class Link {
     const index = this.#inFlight.findIndex(entry => entry.seq === refusal.seq)
     if (index === -1) return this.#protocolError(`refusal of seq ${refusal.seq}, which is not in flight`)
     const [entry] = this.#inFlight.splice(index, 1) as [InFlight]
-    this.#inFlightBytes -= entry.message.payload.length
+    this.#inFlightBytes -= entry.payloadLength
     this.#lastUsed = this.#host.clock.now()
     if (refusal.reason === RefusalReason.REFUSAL_REASON_TOO_LARGE) {
       // That peer takes smaller payloads than this one: smaller messages may still go to it.
-      this.#refusedPayloadBytes = Math.min(this.#refusedPayloadBytes, entry.message.payload.length)
+      this.#refusedPayloadBytes = Math.min(this.#refusedPayloadBytes, entry.payloadLength)
     } else {
       // Full, closing, or objecting to what we send: pass this peer over for a moment so the message finds another tower.
       this.#coolUntil = this.#host.clock.now() + this.#host.settings.backoffInitial * REFUSAL_COOL_OFF_FACTOR
     }
-    this.#host.returned(this, [entry.message], 'refused', refusal.reason)
+    this.#host.returned(this, [messageOf(entry)], 'refused', refusal.reason)
   }
 
   #announced (tower: TowerAddress | undefined): void {
@@ -453,7 +488,7 @@ export class Link {
   }
 
   #returnAll (reason: ReturnReason): void {
-    const inFlight = this.#inFlight.map(entry => entry.message)
+    const inFlight = this.#inFlight.map(messageOf)
     this.#inFlight = []
     this.#inFlightBytes = 0
     if (inFlight.length > 0) this.#host.returned(this, inFlight, reason)

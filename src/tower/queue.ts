@@ -1,7 +1,7 @@
 import type { HeldMessage } from './message.js'
 import { MESSAGE_ID_BYTES } from './message.js'
 import { LARGE_PAYLOAD_BYTES } from '../wire/limits.js'
-import { messagePayload, type MessageRecord } from '../wire/message-fast-path.js'
+import { messagePayload, recordOfMessage, type MessageRecord } from '../wire/message-fast-path.js'
 
 /**
  * Queued messages are packed into slabs, one record after another:
@@ -131,23 +131,67 @@ export class MessageQueue {
   }
 
   shift (): HeldMessage | undefined {
-    if (this.#frontHead < this.#front.length) {
-      const message = this.#front[this.#frontHead++] as HeldMessage
-      if (this.#frontHead === this.#front.length) {
-        this.#front = []
-        this.#frontHead = 0
-      }
-      this.#bytes -= message.payload.length
-      return message
-    }
+    if (this.#frontHead < this.#front.length) return this.#shiftFront()
     const message = this.peekHead()
-    if (message === undefined) return undefined
+    if (message !== undefined) this.#dropPackedHead(message.payload.length)
+    return message
+  }
+
+  /** The head's payload length, without making the head an object; -1 when the queue is empty. */
+  headLength (): number {
+    if (this.#frontHead < this.#front.length) return (this.#front[this.#frontHead] as HeldMessage).payload.length
+    if (this.#packed === 0) return -1
+    this.#releaseReadSlabs()
+    return (this.#slabs[0] as Buffer).readUInt32LE(this.#readOffset)
+  }
+
+  /**
+   * Takes the head out into `out` without making it an object: a packed
+   * message as places in its slab (a slab is never written again), any other
+   * as its own buffers. False when the queue is empty.
+   */
+  shiftRecord (out: MessageRecord): boolean {
+    if (this.#frontHead < this.#front.length) {
+      const message = this.#shiftFront()
+      recordOfMessage(message, out)
+      return true
+    }
+    if (this.#packed === 0) return false
+    this.#releaseReadSlabs()
+    const slab = this.#slabs[0] as Buffer
+    const offset = this.#readOffset
+    const length = slab.readUInt32LE(offset)
+    out.seq = 0
+    out.friend = undefined
+    out.hops = slab.readUInt32LE(offset + 4)
+    out.idBytes = slab
+    out.idStart = offset + 8
+    out.idLength = MESSAGE_ID_BYTES
+    out.payloadBytes = length < BY_REFERENCE_BYTES ? slab : this.#references[this.#referencesHead] as Buffer
+    out.payloadStart = length < BY_REFERENCE_BYTES ? offset + RECORD_HEADER_BYTES : 0
+    out.payloadLength = length
+    out.payloadOwned = true
+    this.#dropPackedHead(length)
+    return true
+  }
+
+  #shiftFront (): HeldMessage {
+    const message = this.#front[this.#frontHead++] as HeldMessage
+    if (this.#frontHead === this.#front.length) {
+      this.#front = []
+      this.#frontHead = 0
+    }
+    this.#bytes -= message.payload.length
+    return message
+  }
+
+  /** Moves past the packed head record, whose payload is `length` bytes. */
+  #dropPackedHead (length: number): void {
     this.#head = undefined
     this.#packed--
-    this.#bytes -= message.payload.length
-    this.#readOffset += RECORD_HEADER_BYTES + packedBytes(message.payload.length)
-    if (message.payload.length >= BY_REFERENCE_BYTES) this.#takeReference()
-    return message
+    this.#bytes -= length
+    this.#readOffset += RECORD_HEADER_BYTES + packedBytes(length)
+    if (length >= BY_REFERENCE_BYTES) this.#takeReference()
   }
 
   /** Removes and returns everything, in order. */

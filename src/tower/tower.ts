@@ -5,7 +5,7 @@ import { debuglog } from 'node:util'
 import { ClosedError, InvalidAddressError, InvalidPayloadError, NotStartedError, QueueFullError } from '../errors.js'
 import { GoodbyeReason, RefusalReason } from '../gen/clacks/v1/frame.js'
 import { LARGE_PAYLOAD_BYTES, MESSAGE_FRAME_OVERHEAD } from '../wire/limits.js'
-import { messageId, messagePayload, type MessageRecord } from '../wire/message-fast-path.js'
+import { clearMessageRecord, messageId, messagePayload, newMessageRecord, type MessageRecord } from '../wire/message-fast-path.js'
 import type { TowerDescriptor } from '../gen/clacks/v1/tower.js'
 import { checkKeyPair, generateCertificate } from '../net/certs.js'
 import { InboundConnection, type AcceptorHost, type DialerAddress } from '../net/inbound.js'
@@ -116,6 +116,8 @@ export class Tower extends EventEmitter<TowerEvents> {
   #placingBytes = 0
   /** Set by the usable-peer test when an open link would take a smaller message than the one being placed. */
   #sizeBlocked = false
+  /** The queue's head as the send loop takes it out (see MessageQueue.shiftRecord). */
+  readonly #outgoing = newMessageRecord()
   #drained: (() => void) | undefined
   /** Links with a socket open or opening, kept by the links' transitions. */
   #outboundConnections = 0
@@ -364,13 +366,13 @@ export class Tower extends EventEmitter<TowerEvents> {
     let rotations = 0
     let placed = 0
     let placedBytes = 0
-    for (let head = this.#queue.peekHead(); head !== undefined; head = this.#queue.peekHead()) {
+    for (let length = this.#queue.headLength(); length !== -1; length = this.#queue.headLength()) {
       if (placed === PUMP_TURN_MESSAGES || placedBytes >= PUMP_TURN_BYTES) {
         // Let the event loop read and acknowledge before placing more (see PUMP_TURN_MESSAGES).
         this.#schedulePump()
         return
       }
-      this.#placingBytes = head.payload.length
+      this.#placingBytes = length
       this.#sizeBlocked = false
       const peer = this.#peers.pick(this.#usable)
       if (peer === undefined) {
@@ -380,25 +382,35 @@ export class Tower extends EventEmitter<TowerEvents> {
         this.#queue.push(this.#queue.shift() as HeldMessage)
         continue
       }
-      const frameBytes = head.payload.length + MESSAGE_FRAME_OVERHEAD
+      const frameBytes = length + MESSAGE_FRAME_OVERHEAD
       // A closing tower hands everything on as fast as its links allow: the rate is for circulation, not for leaving.
       if (!draining && !this.#pacer.tryTake(frameBytes)) {
         this.#pacer.wakeWhenReady(frameBytes, this.#pump)
         return
       }
-      this.#queue.shift()
-      const filtered = this.#filter(this.#options.outboundFilter, head)
-      if (filtered === false) {
-        this.#counters.filteredOut++
-        continue
+      const link = this.#linkFor(peer)
+      let sentBytes = length
+      if (this.#options.outboundFilter === undefined) {
+        // The usual case: from the queue's memory straight into the frame, with no objects on the way.
+        this.#queue.shiftRecord(this.#outgoing)
+        link.sendRecord(this.#outgoing)
+        clearMessageRecord(this.#outgoing)
+      } else {
+        const head = this.#queue.shift() as HeldMessage
+        const filtered = this.#filter(this.#options.outboundFilter, head)
+        if (filtered === false) {
+          this.#counters.filteredOut++
+          continue
+        }
+        // A changed payload goes out in a copy; the held message stays as it was, should it come back.
+        const outgoing = filtered === undefined ? head : { id: head.id, payload: filtered, hops: head.hops, original: head }
+        sentBytes = outgoing.payload.length
+        link.send(outgoing)
       }
-      // A changed payload goes out in a copy; the held message stays as it was, should it come back.
-      const outgoing = filtered === undefined ? head : { id: head.id, payload: filtered, hops: head.hops, original: head }
       this.#counters.sent++
-      this.#counters.bytesSent += outgoing.payload.length
-      this.#linkFor(peer).send(outgoing)
+      this.#counters.bytesSent += sentBytes
       placed++
-      placedBytes += outgoing.payload.length
+      placedBytes += sentBytes
     }
   }
 
@@ -439,8 +451,8 @@ export class Tower extends EventEmitter<TowerEvents> {
     settings: { ...o, maxFrameBytes: maxFrameBytes(o) },
     clock: this.#clock,
     random: o.random,
-    delivered: (link, messages) => {
-      this.#counters.acked += messages.length
+    delivered: (link, count) => {
+      this.#counters.acked += count
       this.#peers.markSuccess(link.peer)
       this.#checkDrained()
     },

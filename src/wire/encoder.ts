@@ -1,6 +1,6 @@
 import { BinaryWriter } from '@bufbuild/protobuf/wire'
-import { Frame, type Message } from '../gen/clacks/v1/frame.js'
-import { MAX_ACK_FRAME_BYTES, messageFrameSize, writeAckFrame, writeMessageFrame, writeMessageFrameHead, writeMessageFrameTail } from './message-fast-path.js'
+import { Frame } from '../gen/clacks/v1/frame.js'
+import { clearMessageRecord, MAX_ACK_FRAME_BYTES, newMessageRecord, recordFrameSize, recordOfMessage, writeAckFrame, writeRecordFrame, writeRecordFrameHead, writeRecordFrameTail, type MessageRecord } from './message-fast-path.js'
 
 /**
  * Encodes one frame in protobuf's delimited form: the body's length as a
@@ -61,6 +61,12 @@ export interface FinishedBatch {
 
 const NO_SEGMENTS: Buffer[] = []
 
+/** A record's payload as a buffer of its own to write: the very one when the record spans it all. */
+function payloadOf (record: MessageRecord): Uint8Array {
+  const { payloadBytes, payloadStart, payloadLength } = record
+  return payloadStart === 0 && payloadLength === payloadBytes.length ? payloadBytes : payloadBytes.subarray(payloadStart, payloadStart + payloadLength)
+}
+
 /**
  * Collects many frames for one socket write, so that a busy link makes one
  * write for a whole batch instead of one per frame. Message and Ack frames
@@ -79,6 +85,8 @@ export class FrameBatch {
   #full: Buffer[] = []
   #length = 0
   #count = 0
+  /** The record add() writes a Message through. */
+  readonly #message = newMessageRecord()
 
   /** Frames added since the last finish. */
   get count (): number {
@@ -92,9 +100,24 @@ export class FrameBatch {
 
   add (frame: Frame): this {
     const kind = frame.kind
-    if (kind?.$case === 'message') this.#addMessage(kind.value)
-    else if (kind?.$case === 'ack') this.#addAck(kind.value.seq)
-    else this.#addChunk(encodeFrame(frame))
+    if (kind?.$case === 'message') {
+      this.#addRecord(recordOfMessage(kind.value, this.#message))
+      clearMessageRecord(this.#message)
+    } else if (kind?.$case === 'ack') {
+      this.#addAck(kind.value.seq)
+    } else {
+      this.#addChunk(encodeFrame(frame))
+    }
+    this.#count++
+    return this
+  }
+
+  /**
+   * Adds a Message frame for a record (see MessageRecord): its id and payload
+   * are copied from where they lie, large payloads taken by reference.
+   */
+  addMessageRecord (record: MessageRecord): this {
+    this.#addRecord(record)
     this.#count++
     return this
   }
@@ -140,19 +163,19 @@ export class FrameBatch {
     return chunks.length === 1 ? chunks[0] as Uint8Array : Buffer.concat(chunks)
   }
 
-  #addMessage (message: Message): void {
-    const size = messageFrameSize(message)
+  #addRecord (record: MessageRecord): void {
+    const size = recordFrameSize(record)
     this.#length += size
-    const payload = message.payload
-    if (payload.length < BY_REFERENCE_BYTES) {
-      this.#used = writeMessageFrame(this.#reserve(size), this.#used, message)
+    const payloadLength = record.payloadLength
+    if (payloadLength < BY_REFERENCE_BYTES) {
+      this.#used = writeRecordFrame(this.#reserve(size), this.#used, record)
       return
     }
-    const segment = this.#reserve(size - payload.length)
-    this.#used = writeMessageFrameHead(segment, this.#used, message)
-    this.#chunks.push(segment.subarray(this.#chunkStart, this.#used), payload)
+    const segment = this.#reserve(size - payloadLength)
+    this.#used = writeRecordFrameHead(segment, this.#used, record)
+    this.#chunks.push(segment.subarray(this.#chunkStart, this.#used), payloadOf(record))
     this.#chunkStart = this.#used
-    this.#used = writeMessageFrameTail(segment, this.#used, message)
+    this.#used = writeRecordFrameTail(segment, this.#used, record.hops)
   }
 
   #addAck (seq: number): void {

@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import t from 'tap'
 import type { HeldMessage } from '../../src/tower/message.js'
 import { BY_REFERENCE_BYTES, MessageQueue } from '../../src/tower/queue.js'
-import { newMessageRecord, type MessageRecord } from '../../src/wire/message-fast-path.js'
+import { messageId, messagePayload, newMessageRecord, type MessageRecord } from '../../src/wire/message-fast-path.js'
 
 let counter = 0
 function msg (bytes: number, label = `m${counter++}`): HeldMessage & { label: string } {
@@ -15,6 +15,7 @@ function msg (bytes: number, label = `m${counter++}`): HeldMessage & { label: st
 // The queue keeps copies (packed records), so messages are told apart by content: the label is in the id.
 const labelOf = (m: HeldMessage): string => Buffer.from(m.id).toString().replace(/\0+$/, '')
 const labels = (messages: readonly HeldMessage[]): string[] => messages.map(labelOf)
+const EMPTY_PAYLOAD = Buffer.alloc(0)
 const content = (m: HeldMessage | undefined): unknown => m === undefined ? undefined : { id: Buffer.from(m.id), payload: Buffer.from(m.payload), hops: m.hops }
 
 t.test('first in, first out', async t => {
@@ -198,6 +199,40 @@ t.test('pushRecord copies a message out of the bytes it lies in, as push() holds
   t.ok(full.pushRecord(lay(msg(10)), 0))
   t.notOk(full.pushRecord(lay(msg(10)), 0), 'false when full, as push()')
   t.equal(full.length, 1)
+})
+
+t.test('shiftRecord takes the head out as places in memory that stay unchanged, in the order shift() would', async t => {
+  const viaShift = new MessageQueue(100, 10_000_000)
+  const viaRecord = new MessageQueue(1000, 10_000_000)
+  const sizes = [0, 5, 100, BY_REFERENCE_BYTES - 1, BY_REFERENCE_BYTES, 70_000]
+  for (const [i, bytes] of sizes.entries()) {
+    const m = msg(bytes)
+    m.hops = i
+    viaShift.push(m)
+    viaRecord.push(m)
+  }
+  const returned = [msg(7, 'returned')]
+  viaShift.returnToFront(returned)
+  viaRecord.returnToFront(returned)
+  const record = newMessageRecord()
+  const taken: unknown[] = []
+  for (let i = 0; i < sizes.length + returned.length; i++) {
+    const length = viaRecord.headLength()
+    t.ok(viaRecord.shiftRecord(record))
+    t.equal(record.payloadLength, length, 'headLength() is the length of what shiftRecord() takes')
+    taken.push({ id: Buffer.from(messageId(record)), payload: Buffer.from(messagePayload(record)), hops: record.hops })
+    // Later pushes must not write over what a record points at (it may be in flight).
+    for (let j = 0; j < 50; j++) viaRecord.push(msg(100, 'later'))
+    t.same(content({ id: messageId(record), payload: messagePayload(record), hops: record.hops }), taken.at(-1), 'its bytes stay as they were')
+  }
+  t.equal(viaRecord.length, 50 * (sizes.length + returned.length), 'only the later ones are left')
+  while (viaRecord.shiftRecord(record)) t.equal(labelOf({ id: messageId(record), payload: EMPTY_PAYLOAD, hops: 0 }), 'later')
+  const expected: unknown[] = []
+  for (let m = viaShift.shift(); m !== undefined; m = viaShift.shift()) expected.push(content(m))
+  t.same(taken, expected, 'the same messages in the same order as shift()')
+  t.notOk(viaRecord.shiftRecord(record), 'false once empty')
+  t.equal(viaRecord.bytes, 0)
+  t.equal(viaRecord.headLength(), -1)
 })
 
 t.test('any mix of sizes, pushes, shifts and returns keeps the queue in order (model check)', async t => {
