@@ -23,8 +23,16 @@ import { emptyCounters, type TowerStats } from './stats.js'
 
 const debug = debuglog('clacks')
 
-/** The tower-wide dial budget for sending (see #dials): ample for real peers, small next to a send rate. */
-const DIALS_PER_SECOND = 200
+/**
+ * The tower-wide redial budget for lost and dead towers (see #dials). A
+ * refused dial costs about a millisecond of CPU, judged by the throughput it
+ * takes (a refused tls.connect alone is ~0.3 ms): at 200 a second, two
+ * towers that each knew 1,000 unreachable peers lost a quarter of their
+ * 1 KiB throughput while the peers' backoffs were short; at 50 most of it
+ * came back. Once backoffs reach backoffMax (30 s), 1,000 lost
+ * towers need ~33 redials a second, under the budget.
+ */
+const DIALS_PER_SECOND = 50
 const DIAL_BURST = 50
 
 /**
