@@ -112,16 +112,6 @@ export function recordFrameSize (record: MessageRecord): number {
   return varintLength(body) + body
 }
 
-/** The size of a Message frame in delimited form (length prefix included). */
-export function messageFrameSize (message: Message): number {
-  const size = recordFrameSize(recordOfMessage(message, measuring))
-  clearMessageRecord(measuring)
-  return size
-}
-
-/** The record messageFrameSize measures a Message through. */
-const measuring = newMessageRecord()
-
 /**
  * Writes the record just measured (recordFrameSize) as a Message frame in
  * delimited form at `offset`, which must have that many bytes of room;
