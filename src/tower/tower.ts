@@ -595,7 +595,6 @@ export class Tower extends EventEmitter<TowerEvents> {
     return this.#refuse(RefusalReason.REFUSAL_REASON_QUEUE_FULL)
   }
 
-
   /**
    * A friend's peer-table key, or null when it is no valid address. The
    * decoder hands the same descriptor object to every frame naming the same

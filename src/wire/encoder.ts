@@ -1,6 +1,6 @@
 import { BinaryWriter } from '@bufbuild/protobuf/wire'
 import { Frame } from '../gen/clacks/v1/frame.js'
-import { clearMessageRecord, MAX_ACK_FRAME_BYTES, newMessageRecord, recordFrameSize, recordOfMessage, writeAckFrame, writeRecordFrame, writeRecordFrameHead, writeRecordFrameTail, type MessageRecord } from './message-fast-path.js'
+import { clearMessageRecord, MAX_ACK_FRAME_BYTES, newMessageRecord, rangeOf, recordFrameSize, recordOfMessage, writeAckFrame, writeRecordFrame, writeRecordFrameHead, writeRecordFrameTail, type MessageRecord } from './message-fast-path.js'
 
 /**
  * Encodes one frame in protobuf's delimited form: the body's length as a
@@ -60,12 +60,6 @@ export interface FinishedBatch {
 }
 
 const NO_SEGMENTS: Buffer[] = []
-
-/** A record's payload as a buffer of its own to write: the very one when the record spans it all. */
-function payloadOf (record: MessageRecord): Uint8Array {
-  const { payloadBytes, payloadStart, payloadLength } = record
-  return payloadStart === 0 && payloadLength === payloadBytes.length ? payloadBytes : payloadBytes.subarray(payloadStart, payloadStart + payloadLength)
-}
 
 /**
  * Collects many frames for one socket write, so that a busy link makes one
@@ -140,7 +134,7 @@ export class FrameBatch {
         }
         recycleSegments([segment])
       } else {
-        if (this.#used > this.#chunkStart) chunks.push(segment.subarray(this.#chunkStart, this.#used))
+        this.#cutChunk()
         segments = this.#full
         segments.push(segment)
         this.#full = []
@@ -173,8 +167,8 @@ export class FrameBatch {
     }
     const segment = this.#reserve(size - payloadLength)
     this.#used = writeRecordFrameHead(segment, this.#used, record)
-    this.#chunks.push(segment.subarray(this.#chunkStart, this.#used), payloadOf(record))
-    this.#chunkStart = this.#used
+    this.#cutChunk()
+    this.#chunks.push(rangeOf(record.payloadBytes, record.payloadStart, payloadLength))
     this.#used = writeRecordFrameTail(segment, this.#used, record.hops)
   }
 
@@ -187,10 +181,15 @@ export class FrameBatch {
 
   /** A frame encoded elsewhere goes out as it is, between the segment's bytes. */
   #addChunk (bytes: Uint8Array): void {
-    if (this.#segment !== undefined && this.#used > this.#chunkStart) this.#chunks.push(this.#segment.subarray(this.#chunkStart, this.#used))
-    this.#chunkStart = this.#used
+    this.#cutChunk()
     this.#chunks.push(bytes)
     this.#length += bytes.length
+  }
+
+  /** Hands what the segment holds since the last chunk to #chunks: the next chunk starts at #used. */
+  #cutChunk (): void {
+    if (this.#segment !== undefined && this.#used > this.#chunkStart) this.#chunks.push(this.#segment.subarray(this.#chunkStart, this.#used))
+    this.#chunkStart = this.#used
   }
 
   /** The segment with `size` free bytes after #used: a new one when the current one is full. */
@@ -198,7 +197,7 @@ export class FrameBatch {
     const segment = this.#segment
     if (segment !== undefined && this.#used + size <= segment.length) return segment
     if (segment !== undefined) {
-      if (this.#used > this.#chunkStart) this.#chunks.push(segment.subarray(this.#chunkStart, this.#used))
+      this.#cutChunk()
       this.#full.push(segment)
     }
     const next = takeSegment(size)

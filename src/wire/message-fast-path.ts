@@ -168,10 +168,14 @@ const COPY_LOOP_BYTES = 32
 
 /** Copies `length` bytes of `source` from `start` into `target` at `offset`; returns the offset after them. */
 function copyRange (source: Uint8Array, start: number, length: number, target: Uint8Array, offset: number): number {
-  if (start === 0 && length === source.length) target.set(source, offset)
-  else if (length <= COPY_LOOP_BYTES) for (let i = 0; i < length; i++) target[offset + i] = source[start + i] as number
-  else target.set(source.subarray(start, start + length), offset)
+  if (length <= COPY_LOOP_BYTES && length !== source.length) for (let i = 0; i < length; i++) target[offset + i] = source[start + i] as number
+  else target.set(rangeOf(source, start, length), offset)
   return offset + length
+}
+
+/** `length` bytes of `bytes` from `start`: the array itself when that is all of it, else a view. */
+export function rangeOf (bytes: Uint8Array, start: number, length: number): Uint8Array {
+  return start === 0 && length === bytes.length ? bytes : bytes.subarray(start, start + length)
 }
 
 /** Where the decoder stands; one per module, since decoding never yields mid-frame. */
@@ -193,7 +197,6 @@ function readVarint (body: Uint8Array, end: number, maxBytes: number): number {
   bad = true
   return 0
 }
-
 
 /** Whether a body owns its memory: not a view into a larger buffer (a socket chunk, a pool). */
 function ownsMemory (body: Uint8Array): boolean {
@@ -277,7 +280,7 @@ export function messagePayload (record: MessageRecord): Buffer {
   const { payloadBytes, payloadStart, payloadLength } = record
   if (payloadLength < LARGE_PAYLOAD_BYTES || record.payloadOwned) return viewOf(payloadBytes, payloadStart, payloadLength)
   const copy = Buffer.allocUnsafe(payloadLength)
-  copy.set(payloadBytes.subarray(payloadStart, payloadStart + payloadLength))
+  copy.set(rangeOf(payloadBytes, payloadStart, payloadLength))
   return copy
 }
 
