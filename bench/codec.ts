@@ -5,10 +5,12 @@
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import type { Frame } from '../src/gen/clacks/v1/frame.js'
+import { TowerDescriptor } from '../src/gen/clacks/v1/tower.js'
 import { encodeFrame, FrameBatch, FrameDecoder, newMessageRecord } from '../src/wire/index.js'
 import { recycleSegments } from '../src/wire/encoder.js'
+import { decodeFloor, encodeFloor, type FloorFields, type FloorMessage } from './lib/codec-floor.js'
 
-export type CodecOperation = 'encodeFrame' | 'FrameBatch x64' | 'decode (read)' | 'decode (readRecord)' | 'split only (readBody)'
+export type CodecOperation = 'encodeFrame' | 'FrameBatch x64' | 'decode (read)' | 'decode (readRecord)' | 'split only (readBody)' | 'floor (encode + decode)'
 
 export interface CodecResult {
   operation: CodecOperation
@@ -44,6 +46,21 @@ function messageFrame (seq: number, payloadBytes: number): Frame {
   }
 }
 
+/** The frame's fields as the floor takes them; checked to encode to the very bytes encodeFrame writes. */
+function floorMessage (frame: Frame): FloorMessage {
+  if (frame.kind?.$case !== 'message' || frame.kind.value.friend === undefined) throw new Error('the floor takes a Message frame with a friend')
+  const { seq, id, payload, hops, friend } = frame.kind.value
+  const descriptor = TowerDescriptor.encode(friend).finish()
+  const message = { seq, id, payload, hops, friendField: Buffer.concat([Buffer.from([0x2a, descriptor.length]), descriptor]) }
+  const expected = encodeFrame(frame)
+  const written = Buffer.alloc(expected.length)
+  if (encodeFloor(written, 0, message) !== expected.length || !written.equals(expected)) throw new Error('the floor does not write the frame encodeFrame does')
+  const read: FloorFields = { seq: 0, hops: 0, idStart: 0, payloadStart: 0, payloadLength: 0, friendStart: 0 }
+  if (decodeFloor(written, written.length, read) !== 1 || read.seq !== seq || read.hops !== hops || read.payloadLength !== payload.length ||
+    !written.subarray(read.payloadStart, read.payloadStart + payload.length).equals(payload)) throw new Error('the floor does not read back what it wrote')
+  return message
+}
+
 interface SocketStream { chunks: Uint8Array[], frames: number }
 
 /** A stream of delimited frames with distinct seqs and ids, cut into socket-sized chunks. */
@@ -75,6 +92,17 @@ function workFor (operation: CodecOperation, payloadBytes: number, stream: () =>
         const { chunks, segments } = batch.finishSegments()
         for (const chunk of chunks) sink += chunk.length
         recycleSegments(segments)
+        return BATCH_SIZE
+      }
+    }
+    case 'floor (encode + decode)': {
+      const message = floorMessage(frame)
+      const buffer = Buffer.allocUnsafeSlow(BATCH_SIZE * encodeFrame(frame).length)
+      const fields: FloorFields = { seq: 0, hops: 0, idStart: 0, payloadStart: 0, payloadLength: 0, friendStart: 0 }
+      return () => {
+        let end = 0
+        for (let i = 0; i < BATCH_SIZE; i++) end = encodeFloor(buffer, end, message)
+        sink += decodeFloor(buffer, end, fields) + fields.payloadLength
         return BATCH_SIZE
       }
     }
@@ -127,7 +155,7 @@ function median (values: number[]): number {
 export async function runCodecBench (opts: { quick: boolean }): Promise<CodecResult[]> {
   const rounds = opts.quick ? 3 : 5
   const roundMs = opts.quick ? 30 : 200
-  const operations: CodecOperation[] = ['encodeFrame', 'FrameBatch x64', 'decode (read)', 'decode (readRecord)', 'split only (readBody)']
+  const operations: CodecOperation[] = ['encodeFrame', 'FrameBatch x64', 'decode (read)', 'decode (readRecord)', 'split only (readBody)', 'floor (encode + decode)']
   const results: CodecResult[] = []
   for (const payloadBytes of PAYLOAD_SIZES) {
     const frameBytes = encodeFrame(messageFrame(123_456_789, payloadBytes)).length
