@@ -9,7 +9,7 @@
  * with a Markdown summary (also printed) and two SVG charts beside it. See bench/README.md for how to read them.
  *
  * Scenarios, in the order run: baselines (raw TLS, prototype), throughput,
- * latency, pacer, scale, tuning (the in-flight window sweep), codec. `--only` takes any of those names; the
+ * paired (two towers and the ring interleaved, for the ratio), latency, pacer, scale, tuning (the in-flight window sweep), codec. `--only` takes any of those names; the
  * ratios need the baselines, and latency needs the two-tower throughput
  * (measured here if throughput was not selected).
  */
@@ -24,9 +24,10 @@ import { RawTlsRing, rawTlsLatency, runPrototype, runRawTls } from './scenarios/
 import { runLatency, runPacerEndToEnd, runScalePeers, runThroughput, runWindowSweep } from './scenarios/clacks.js'
 import { Context, LOADS, PAYLOADS, settings, TOWER_COUNTS, TUNING_PAYLOADS, WINDOWS } from './scenarios/context.js'
 import { runExternal } from './scenarios/external.js'
+import { runPaired } from './scenarios/paired.js'
 import { runQueueMemory, runStartup } from './scenarios/scale.js'
 
-const SCENARIOS = ['baselines', 'throughput', 'latency', 'pacer', 'scale', 'tuning', 'codec'] as const
+const SCENARIOS = ['baselines', 'throughput', 'paired', 'latency', 'pacer', 'scale', 'tuning', 'codec'] as const
 type Name = typeof SCENARIOS[number]
 
 function parseArgs (argv: string[]): { quick: boolean, only: Set<Name>, out: string } {
@@ -44,7 +45,7 @@ function parseArgs (argv: string[]): { quick: boolean, only: Set<Name>, out: str
     } else if (arg === '--out' || arg.startsWith('--out=')) {
       out = arg.includes('=') ? arg.slice(6) : argv[++i] ?? out
     } else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('npm run bench -- [--quick] [--only baselines,throughput,latency,pacer,scale,tuning,codec] [--out DIR]\n')
+      process.stdout.write('npm run bench -- [--quick] [--only baselines,throughput,paired,latency,pacer,scale,tuning,codec] [--out DIR]\n')
       process.exit(0)
     } else throw new Error(`unknown argument '${arg}' (try --help)`)
   }
@@ -94,7 +95,7 @@ async function main (): Promise<number> {
   const want = (name: Name): boolean => args.only.has(name)
   let ring: RawTlsRing | undefined
   try {
-    if (want('baselines') || want('latency')) ring = await RawTlsRing.start(ctx)
+    if (want('baselines') || want('latency') || want('paired')) ring = await RawTlsRing.start(ctx)
     if (want('baselines') && ring !== undefined) {
       ctx.progress('scenario 5a: the limit, a raw TLS ring')
       await runRawTls(ctx, ring, PAYLOADS)
@@ -104,6 +105,10 @@ async function main (): Promise<number> {
     if (want('throughput')) {
       ctx.progress('scenario 1: throughput')
       await runThroughput(ctx, PAYLOADS, TOWER_COUNTS)
+    }
+    if (want('paired') && ring !== undefined) {
+      ctx.progress('scenario 1b: two towers against the raw TLS ring, interleaved')
+      await runPaired(ctx, ring, PAYLOADS)
     }
     if (want('latency') && ring !== undefined) {
       ctx.progress('scenario 2: hop latency')

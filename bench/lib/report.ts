@@ -101,6 +101,8 @@ export function markdown (results: Results): string {
       `**${ratio(median(ratios.map(r => r.ratioToPrototype ?? NaN).filter(Number.isFinite)))} the prototype**.`)
   }
 
+  out.push(pairedTable(by('paired')))
+
   // 2. Latency
   const lat = by('latency')
   out.push('\n## 2. Hop latency (send → queued at the receiver), two towers\n')
@@ -178,6 +180,26 @@ export function markdown (results: Results): string {
     out.push(codecAgainstTransport(results))
   }
   return out.join('\n') + '\n'
+}
+
+/** The issue's targets for two towers against the ring, by payload (the ratio of hops/s, which at one payload is the ratio of MB/s). */
+const PAIRED_TARGETS = new Map([[64, 0.5], [1024, 0.7], [64 * 1024, 0.9]])
+
+function pairedTable (rows: Row[]): string {
+  if (rows.length === 0) return ''
+  const out = [
+    '\n**Two towers against the raw TLS ring, interleaved** (scenario 1b): for each payload, rounds of the ring and two towers back to back ' +
+      '(which goes first alternates), a ratio per round, and their median. Load on the machine drifts over minutes, so this ratio is steadier ' +
+      'than scenario 1 ÷ 5a, measured minutes apart.\n',
+    '| payload | two towers hops/s (median) | raw TLS hops/s (median) | ratio per round | **median ratio** | target |',
+    '|---:|---:|---:|---|---:|---:|'
+  ]
+  for (const r of rows) {
+    const pairs = r.pairs ?? []
+    out.push(`| ${size(r.payload)} | ${int(r.hopsPerSec)}${fail(r)} | ${pairs.length === 0 ? '–' : int(median(pairs.map(p => p.rawTls)))} | ` +
+      `${pairs.map(p => ratio(p.ratio)).join(', ') || '–'} | **${ratio(r.ratioToRawTls)}** | ${ratio(PAIRED_TARGETS.get(r.payload))} |`)
+  }
+  return out.join('\n')
 }
 
 interface CodecFigure { operation: string, payloadBytes: number, framesPerSecond: number }

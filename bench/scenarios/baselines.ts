@@ -79,17 +79,13 @@ const RAW_TLS_FRAMES = [16, 128, 1024]
  */
 export async function runRawTls (ctx: Context, ring: RawTlsRing, payloads: number[]): Promise<void> {
   const w = ctx.settings.window
-  const probe = ctx.settings.quick ? { warmupMs: 150, samples: 2, sampleMs: 150 } : { warmupMs: 500, samples: 2, sampleMs: 500 }
   for (const payload of payloads) {
     const row = emptyRow('baseline-raw-tls', 'raw-tls', payload, 2, 2)
     try {
-      const tried: Array<[frames: number, hopsPerSec: number]> = []
-      for (const frames of RAW_TLS_FRAMES.filter(f => f === RAW_TLS_FRAMES[0] || f * payload <= 32 * 1024 * 1024)) {
-        tried.push([frames, (await ring.throughput(payload, frames, probe)).hopsPerSec])
-      }
-      const [frames] = tried.reduce((best, t) => t[1] > best[1] ? t : best)
+      const { frames, tried } = await bestRingFrames(ctx, ring, payload)
       const c = await ring.throughput(payload, frames, w)
       fill(row, c)
+      row.framesPerSide = frames
       row.note = `${c.protocol}; ${frames} frames circulating from each side, the best of ${tried.map(([f, h]) => `${f} (${int(h)}/s)`).join(', ')}`
       ctx.progress(`baseline raw TLS ring, ${size(payload)}: ${int(row.hopsPerSec)} hops/s, ${num(row.MBps)} MB/s with ${frames} frames per side (CPU ${row.cpuPct?.join(' + ')} %)`)
     } catch (error) {
@@ -97,6 +93,17 @@ export async function runRawTls (ctx: Context, ring: RawTlsRing, payloads: numbe
     }
     ctx.rows.push(row)
   }
+}
+
+/** Tries the ring briefly with each of RAW_TLS_FRAMES per side (at most 32 MiB); the best number, and what each did. */
+export async function bestRingFrames (ctx: Context, ring: RawTlsRing, payload: number): Promise<{ frames: number, tried: Array<[frames: number, hopsPerSec: number]> }> {
+  const probe = ctx.settings.quick ? { warmupMs: 150, samples: 2, sampleMs: 150 } : { warmupMs: 500, samples: 2, sampleMs: 500 }
+  const tried: Array<[frames: number, hopsPerSec: number]> = []
+  for (const frames of RAW_TLS_FRAMES.filter(f => f === RAW_TLS_FRAMES[0] || f * payload <= 32 * 1024 * 1024)) {
+    tried.push([frames, (await ring.throughput(payload, frames, probe)).hopsPerSec])
+  }
+  const [frames] = tried.reduce((best, t) => t[1] > best[1] ? t : best)
+  return { frames, tried }
 }
 
 /**

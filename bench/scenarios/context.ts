@@ -18,7 +18,7 @@ export const TUNING_PAYLOADS = [64, 1024, 16 * 1024]
 
 export type Scenario =
   | 'throughput' | 'latency' | 'pacer' | 'pacer-e2e' | 'scale-peers' | 'tuning-window'
-  | 'baseline-raw-tls' | 'baseline-prototype' | 'baseline-raw-tls-latency'
+  | 'baseline-raw-tls' | 'baseline-prototype' | 'baseline-raw-tls-latency' | 'paired'
 
 /** One line of results: a scenario, a system, a payload size. */
 export interface Row {
@@ -66,6 +66,10 @@ export interface Row {
   knownPeers?: number
   settleMs?: number
   settled?: boolean
+  /** baseline-raw-tls rows: the frames per side the ring was measured with (the best it tried). */
+  framesPerSide?: number
+  /** paired rows: each round's two-tower and ring hops/s and their ratio. */
+  pairs?: Array<{ rawTls: number, clacks: number, ratio: number }>
   /** Sums of the towers' counters at the end of the window. */
   totals?: Record<string, number>
   /** Anything worth knowing to read the row. */
@@ -86,6 +90,9 @@ export interface Settings {
   settleMs: number
   /** Messages queued for the memory measurement. */
   memoryMessages: number
+  /** Rounds of ring and two towers back to back per payload (the paired scenario), and each one's window. */
+  pairRounds: number
+  pairWindow: WindowOptions
 }
 
 export function settings (quick: boolean): Settings {
@@ -96,7 +103,9 @@ export function settings (quick: boolean): Settings {
         latencyWindow: { warmupMs: 200, samples: 2, sampleMs: 200 },
         circulating: 1024,
         settleMs: 2_000,
-        memoryMessages: 100_000
+        memoryMessages: 100_000,
+        pairRounds: 1,
+        pairWindow: { warmupMs: 200, samples: 2, sampleMs: 200 }
       }
     : {
         quick,
@@ -104,7 +113,9 @@ export function settings (quick: boolean): Settings {
         latencyWindow: { warmupMs: 1000, samples: 5, sampleMs: 1000 },
         circulating: 1024,
         settleMs: 60_000,
-        memoryMessages: 1_000_000
+        memoryMessages: 1_000_000,
+        pairRounds: 5,
+        pairWindow: { warmupMs: 1000, samples: 2, sampleMs: 1000 }
       }
 }
 

@@ -1,0 +1,44 @@
+/**
+ * Two towers against the raw TLS ring, interleaved. Scenario 1 and the ring
+ * (5a) run minutes apart, and the load on these shared 2-core machines
+ * drifts over minutes (±15–30 % between runs of the same thing), so a ratio
+ * of the two moves with it. Here each payload gets rounds of the ring and
+ * two towers back to back, each round's ratio taken from its own pair (which
+ * goes first alternates), and the median of those ratios is the figure: the
+ * one the issue's targets are about.
+ */
+import { int, median, ratio, size } from '../lib/format.js'
+import { bestRingFrames, type RawTlsRing } from './baselines.js'
+import { clacksRun } from './clacks.js'
+import { emptyRow, perTower, processesFor, type Context, type Row } from './context.js'
+
+export async function runPaired (ctx: Context, ring: RawTlsRing, payloads: number[]): Promise<void> {
+  const { pairRounds: rounds, pairWindow: window } = ctx.settings
+  for (const payload of payloads) {
+    const row = emptyRow('paired', 'clacks', payload, 2, processesFor(2))
+    try {
+      // The ring runs with the frames per side it does best with, as in 5a.
+      const frames = ctx.rows.find(r => r.scenario === 'baseline-raw-tls' && r.payload === payload)?.framesPerSide ??
+        (await bestRingFrames(ctx, ring, payload)).frames
+      const pairs: NonNullable<Row['pairs']> = []
+      for (let round = 0; round < rounds; round++) {
+        const runRing = async (): Promise<number> => (await ring.throughput(payload, frames, window)).hopsPerSec
+        const runClacks = async (): Promise<number> => (await clacksRun(ctx, { towers: 2, payload, queued: perTower(ctx.settings, payload), window })).hopsPerSec
+        const [rawTls, clacks] = round % 2 === 0
+          ? [await runRing(), await runClacks()]
+          : await runClacks().then(async c => [await runRing(), c])
+        pairs.push({ rawTls: Math.round(rawTls), clacks: Math.round(clacks), ratio: rawTls > 0 ? Math.round(clacks / rawTls * 1000) / 1000 : NaN })
+      }
+      row.pairs = pairs
+      row.hopsPerSec = Math.round(median(pairs.map(p => p.clacks)))
+      row.MBps = Math.round(row.hopsPerSec * payload / 1e4) / 100
+      row.ratioToRawTls = median(pairs.map(p => p.ratio).filter(Number.isFinite))
+      row.note = `${rounds} rounds of ${window.samples} × ${window.sampleMs} ms after ${window.warmupMs} ms; the ring with ${frames} frames per side`
+      ctx.progress(`paired, ${size(payload)}: two towers ${int(row.hopsPerSec)} hops/s, ring ${int(median(pairs.map(p => p.rawTls)))}; ` +
+        `ratios ${pairs.map(p => ratio(p.ratio)).join(', ')}, median ${ratio(row.ratioToRawTls)}`)
+    } catch (error) {
+      row.error = ctx.failed(`paired ${size(payload)}`, error)
+    }
+    ctx.rows.push(row)
+  }
+}
