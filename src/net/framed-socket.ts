@@ -19,7 +19,7 @@ export interface FrameHandler {
   readEnd (): void
   /** The socket can take more writes again after returning false. */
   drained (): void
-  /** Bytes arrived that are not a frame: the connection ends with a PROTOCOL_ERROR goodbye. */
+  /** Bytes arrived that are not a frame: the connection ends with a PROTOCOL_ERROR goodbye right after this, so settle what was read now. */
   unreadable (error: ClacksError): void
   /** The socket is gone; `error` unless it ended cleanly. Called once. */
   closed (error: Error | undefined): void
@@ -140,8 +140,6 @@ export class FramedSocket {
       else this.#readFrames()
     } catch (error) {
       if (!(error instanceof ClacksError)) throw error
-      // Settle what this read delivered before ending, as after any frame.
-      handler.readEnd()
       handler.unreadable(error)
       this.goodbye(GoodbyeReason.GOODBYE_REASON_PROTOCOL_ERROR, error.message)
       this.#reportClosed(error)

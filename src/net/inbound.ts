@@ -8,6 +8,15 @@ import type { InboundSession, SessionTable } from './sessions.js'
 
 export const PROTOCOL_VERSION = 1
 
+/**
+ * An Ack goes out once this many messages arrived since the last one, and in
+ * any case once the event loop is done with the reads of this turn. An Ack
+ * per read cost a TLS record and a socket write every 16 KiB (a TLS read):
+ * at 1 KiB payloads one per ~15 messages. A quarter of the default window, so
+ * a dialer's window never waits on the end of a long turn.
+ */
+export const ACK_EVERY_MESSAGES = 256
+
 /** A dialer's advertised address, with its peer-table key worked out once per connection. */
 export interface DialerAddress extends TowerAddress {
   readonly key: string
@@ -45,7 +54,8 @@ type InboundState = 'awaiting-hello' | 'open' | 'closed'
  *         └──────bad Hello, timeout──────────────────────────────▶ closed
  *
  * In `open` it takes messages in sequence order, writes a Refusal for each
- * one it does not take, and one cumulative Ack per read.
+ * one it does not take, and a cumulative Ack when the event loop is done
+ * with the turn's reads (or every ACK_EVERY_MESSAGES messages, if sooner).
  */
 export class InboundConnection implements FrameHandler {
   readonly #host: AcceptorHost
@@ -53,7 +63,9 @@ export class InboundConnection implements FrameHandler {
   #state: InboundState = 'awaiting-hello'
   #session: InboundSession | undefined
   #dialer: DialerAddress | undefined
-  #unacknowledged = false
+  /** Messages settled since the last Ack. */
+  #unacknowledged = 0
+  #ackScheduled = false
   /** Clock time of the last frame received, for idle detection. */
   lastActive: number
   /** Clock time of the accept: the handshake must finish within the timeout of it, however the bytes dribble in. */
@@ -92,16 +104,31 @@ export class InboundConnection implements FrameHandler {
 
   readEnd (): void {
     this.lastActive = this.#host.now()
-    if (this.#unacknowledged && this.#session !== undefined) {
-      this.#unacknowledged = false
-      this.#socket.send({ kind: { $case: 'ack', value: { seq: this.#session.settled } } })
+    if (this.#unacknowledged >= ACK_EVERY_MESSAGES) this.#acknowledge()
+    else if (this.#unacknowledged > 0 && !this.#ackScheduled) {
+      this.#ackScheduled = true
+      setImmediate(this.#acknowledgeLater)
     }
+  }
+
+  /** Acknowledges everything settled so far, at once. */
+  #acknowledge (): void {
+    if (this.#unacknowledged === 0 || this.#session === undefined) return
+    this.#unacknowledged = 0
+    this.#socket.send({ kind: { $case: 'ack', value: { seq: this.#session.settled } } })
+  }
+
+  readonly #acknowledgeLater = (): void => {
+    this.#ackScheduled = false
+    if (this.#state === 'open') this.#acknowledge()
   }
 
   drained (): void {}
 
   unreadable (): void {
     this.#host.protocolErrors++
+    // The Goodbye follows at once: the dialer must learn first what was taken (PROTOCOL.md §9).
+    this.#acknowledge()
   }
 
   closed (error: Error | undefined): void {
@@ -118,7 +145,7 @@ export class InboundConnection implements FrameHandler {
   /** Settles what was read, says goodbye, and processes nothing more. */
   close (reason: GoodbyeReason = GoodbyeReason.GOODBYE_REASON_SHUTTING_DOWN): void {
     if (this.#state === 'closed') return
-    this.readEnd()
+    this.#acknowledge()
     this.#state = 'closed'
     this.#socket.goodbye(reason)
   }
@@ -194,7 +221,7 @@ export class InboundConnection implements FrameHandler {
       return this.#protocolError(`message seq ${message.seq} does not follow ${session.settled}`)
     }
     session.settled = message.seq
-    this.#unacknowledged = true
+    this.#unacknowledged++
     const refusal = this.#host.take(message, this.#dialer as DialerAddress)
     if (refusal !== undefined) {
       this.#host.sessions.noteRefused(session, message.seq)
@@ -212,7 +239,7 @@ export class InboundConnection implements FrameHandler {
 
   /** Acknowledges what was taken, then ends: the dialer re-queues only what the last Ack leaves out. */
   #protocolError (detail: string): void {
-    this.readEnd()
+    this.#acknowledge()
     this.#state = 'closed'
     this.#host.protocolErrors++
     this.#socket.goodbye(GoodbyeReason.GOODBYE_REASON_PROTOCOL_ERROR, detail)
