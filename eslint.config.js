@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/', 'src/gen/', 'node_modules/', '.tap/', 'bench/results/'] },
+  { ignores: ['dist/', 'build/', 'src/gen/', 'node_modules/', '.tap/', 'bench/results/'] },
   ...tseslint.configs.recommended,
   {
     rules: {

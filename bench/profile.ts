@@ -19,6 +19,7 @@ import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadClacks } from './lib/clacks.js'
+import { WORKER_ENV, workerCommand } from './lib/workers.js'
 import { profileMarkdown, summarizeProfile } from './lib/cpuprofile.js'
 import { killAllWorkers, Worker } from './lib/ipc.js'
 
@@ -81,9 +82,10 @@ async function main (): Promise<number> {
       const [address] = await peer.call<Array<{ hostname: string, port: number }>>('start', { count: 1, key, cert })
       if (address === undefined) throw new Error('the peer tower did not start')
       await peer.call('fill', { perTower: queued, payloadBytes: payload })
-      const solo = ['--import', 'tsx', join(here, 'workers', 'solo.ts'), '--peer', `${address.hostname}:${address.port}`,
+      const { file, execArgv } = workerCommand('solo')
+      const solo = [...execArgv, file, '--peer', `${address.hostname}:${address.port}`,
         '--payload', String(payload), '--seconds', String(seconds), '--queued', String(queued)]
-      const env = { ...process.env, CLACKS_BENCH_KEY: key, CLACKS_BENCH_CERT: cert, NO_INSIGHT: '1' }
+      const env = { ...process.env, ...WORKER_ENV, CLACKS_BENCH_KEY: key, CLACKS_BENCH_CERT: cert, NO_INSIGHT: '1' }
       log(`${tool}: two towers, ${payload} B payloads, ${seconds} s, profiling one of them`)
       try {
         if (tool === 'cpu') {

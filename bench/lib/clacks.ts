@@ -10,8 +10,12 @@ import type * as ClacksModule from '../../src/index.js'
 
 export type Clacks = typeof ClacksModule
 
-const root = fileURLToPath(new URL('../../', import.meta.url))
-const distIndex = join(root, 'dist', 'index.js')
+/**
+ * The repository. A worker compiled into build/ (see workers.ts) is told by
+ * its parent where it is; run from source, this file is two levels down.
+ */
+export const repoRoot = process.env.CLACKS_BENCH_ROOT ?? fileURLToPath(new URL('../../', import.meta.url))
+const distIndex = join(repoRoot, 'dist', 'index.js')
 
 /** Which copy of the library the workers load. */
 export function librarySource (): 'dist' | 'src' {
@@ -19,7 +23,7 @@ export function librarySource (): 'dist' | 'src' {
 }
 
 export async function loadClacks (): Promise<Clacks> {
-  const file = librarySource() === 'dist' ? distIndex : join(root, 'src', 'index.ts')
+  const file = librarySource() === 'dist' ? distIndex : join(repoRoot, 'src', 'index.ts')
   return await import(pathToFileURL(file).href) as Clacks
 }
 
@@ -38,6 +42,6 @@ function newestMtime (dir: string, depth = 0): number {
 export function staleBuildWarning (): string | undefined {
   if (librarySource() !== 'dist') return undefined
   const built = statSync(distIndex).mtimeMs
-  const edited = newestMtime(join(root, 'src'))
+  const edited = newestMtime(join(repoRoot, 'src'))
   return edited > built ? 'dist/ is older than src/: run `npm run build` (npm run bench does) or these figures are for the previous build' : undefined
 }

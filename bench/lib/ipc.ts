@@ -1,6 +1,7 @@
 /**
  * Worker processes for the benchmark: the parent side (spawn, call, kill) and
- * the child side (serve). Children are forked with `--import tsx` and talk over
+ * the child side (serve). Children are forked as workers.ts says (compiled
+ * JavaScript, or through tsx when the library is run from source) and talk over
  * Node's IPC channel with the `advanced` serialization, so Infinity, Buffers
  * and nested objects cross intact (JSON would turn Infinity into null).
  *
@@ -8,7 +9,7 @@
  * on error or Ctrl-C), and a child exits when its parent goes away.
  */
 import { fork, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { WORKER_ENV, workerCommand } from './workers.js'
 
 interface Request { id: number, cmd: string, args: unknown }
 interface Response { id: number, ok: boolean, result?: unknown, error?: string }
@@ -39,7 +40,7 @@ export function killAllWorkers (): void {
 export interface SpawnOptions {
   /** Shown in errors and progress. */
   name: string
-  /** Extra Node flags (after `--import tsx`). */
+  /** Extra Node flags. */
   nodeFlags?: string[]
   /** Extra environment variables. */
   env?: Record<string, string>
@@ -81,10 +82,10 @@ export class Worker {
   /** Forks `bench/workers/<script>.ts` and waits for it to say it is ready. */
   static async spawn (script: string, options: SpawnOptions): Promise<Worker> {
     hookExit()
-    const file = fileURLToPath(new URL(`../workers/${script}.ts`, import.meta.url))
+    const { file, execArgv } = workerCommand(script)
     const child = fork(file, [], {
-      execArgv: ['--import', 'tsx', ...(options.nodeFlags ?? [])],
-      env: { ...process.env, ...options.env },
+      execArgv: [...execArgv, ...(options.nodeFlags ?? [])],
+      env: { ...process.env, ...WORKER_ENV, ...options.env },
       serialization: 'advanced',
       stdio: ['ignore', options.countStdout === true ? 'pipe' : 'inherit', 'inherit', 'ipc']
     })

@@ -152,7 +152,7 @@ export function markdown (results: Results): string {
       ? `\nStart-up: **failed: ${s.error}**`
       : `\nStart-up of one tower in a fresh process: import ${num(s.importMs)} ms, init() ${num(s.initMs)} ms with a certificate, ` +
         `${num(s.initGeneratingCertMs)} ms generating one. Memory with one tower: RSS ${num(s.rssMB)} MB, heap ${num(s.heapUsedMB)} MB ` +
-        `(+${num(s.rssDeltaMB)} MB RSS, +${num(s.heapDeltaMB)} MB heap for the library and the tower; the rest is Node and tsx).`)
+        `(+${num(s.rssDeltaMB)} MB RSS, +${num(s.heapDeltaMB)} MB heap for the library and the tower; the rest is Node and the bench worker).`)
   }
 
   // Tuning
@@ -189,7 +189,8 @@ function pairedTable (rows: Row[]): string {
   if (rows.length === 0) return ''
   const out = [
     '\n**Two towers against the raw TLS ring, interleaved** (scenario 1b): for each payload, rounds of the ring and two towers back to back ' +
-      '(which goes first alternates), a ratio per round, and their median. Load on the machine drifts over minutes, so this ratio is steadier ' +
+      '(which goes first alternates), a ratio per round, and their median, each side with the load it did best with (frames per side for the ring, ' +
+      'messages queued per tower for Clacks: the notes in the JSON say which). Load on the machine drifts over minutes, so this ratio is steadier ' +
       'than scenario 1 ÷ 5a, measured minutes apart.\n',
     '| payload | two towers hops/s (median) | raw TLS hops/s (median) | ratio per round | **median ratio** | target |',
     '|---:|---:|---:|---|---:|---:|'

@@ -5,7 +5,7 @@
  */
 import { Worker } from '../lib/ipc.js'
 import { int, num, size, us } from '../lib/format.js'
-import { combine, emptyRow, fill, windowTimeoutMs, type Context, type Row, type WorkerWindow } from './context.js'
+import { circulatingCandidates, combine, emptyRow, fill, probeWindow, windowTimeoutMs, type Context, type Row, type WorkerWindow } from './context.js'
 import type { WindowOptions } from '../lib/window.js'
 
 /** The prototype's fastest setting: setInterval(1000 / sendrate) runs at 1 ms at best. */
@@ -67,15 +67,10 @@ export class RawTlsRing {
   }
 }
 
-/** Frames put into circulation from each side, tried in turn; the best is measured again with the full window. */
-const RAW_TLS_FRAMES = [16, 128, 1024]
-
 /**
- * (a) Raw TLS echo ring at every payload: the ceiling. How many frames
- * circulate matters (too few leave the pipe idle; megabytes queued in Node's
- * TLS write buffers slow it down), so a short window is tried for each of
- * RAW_TLS_FRAMES (at most 32 MiB per side) and the best is measured again:
- * the limit is the best the ring does.
+ * (a) Raw TLS echo ring at every payload: the ceiling. Each number of frames
+ * per side in circulatingCandidates is tried briefly and the best is measured
+ * again with the full window: the limit is the best the ring does.
  */
 export async function runRawTls (ctx: Context, ring: RawTlsRing, payloads: number[]): Promise<void> {
   const w = ctx.settings.window
@@ -95,13 +90,10 @@ export async function runRawTls (ctx: Context, ring: RawTlsRing, payloads: numbe
   }
 }
 
-/** Tries the ring briefly with each of RAW_TLS_FRAMES per side (at most 32 MiB); the best number, and what each did. */
+/** Tries the ring briefly with each number of frames per side in circulatingCandidates; the best, and what each did. */
 export async function bestRingFrames (ctx: Context, ring: RawTlsRing, payload: number): Promise<{ frames: number, tried: Array<[frames: number, hopsPerSec: number]> }> {
-  const probe = ctx.settings.quick ? { warmupMs: 150, samples: 2, sampleMs: 150 } : { warmupMs: 500, samples: 2, sampleMs: 500 }
   const tried: Array<[frames: number, hopsPerSec: number]> = []
-  for (const frames of RAW_TLS_FRAMES.filter(f => f === RAW_TLS_FRAMES[0] || f * payload <= 32 * 1024 * 1024)) {
-    tried.push([frames, (await ring.throughput(payload, frames, probe)).hopsPerSec])
-  }
+  for (const frames of circulatingCandidates(payload)) tried.push([frames, (await ring.throughput(payload, frames, probeWindow(ctx.settings))).hopsPerSec])
   const [frames] = tried.reduce((best, t) => t[1] > best[1] ? t : best)
   return { frames, tried }
 }

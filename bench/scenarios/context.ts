@@ -119,6 +119,24 @@ export function settings (quick: boolean): Settings {
       }
 }
 
+/**
+ * How many frames or messages circulate matters (too few leave the pipe idle,
+ * megabytes in buffers and queues slow it down), so where a run should show
+ * the best a system does (the raw TLS ring; the paired comparison) each of
+ * these is tried briefly, those of at most 32 MiB, and the best one measured.
+ */
+export const CIRCULATING_CANDIDATES = [16, 128, 1024]
+
+/** The candidates of at most 32 MiB of payload (the smallest always). */
+export function circulatingCandidates (payload: number): number[] {
+  return CIRCULATING_CANDIDATES.filter(n => n === CIRCULATING_CANDIDATES[0] || n * payload <= 32 * 1024 * 1024)
+}
+
+/** The short window a candidate is tried with. */
+export function probeWindow (s: Settings): WindowOptions {
+  return s.quick ? { warmupMs: 150, samples: 2, sampleMs: 150 } : { warmupMs: 500, samples: 2, sampleMs: 500 }
+}
+
 /** Messages queued per tower: `circulating`, at most 32 MiB of payload. */
 export function perTower (s: Settings, payload: number): number {
   return Math.max(16, Math.min(s.circulating, Math.floor(32 * 1024 * 1024 / payload)))

@@ -25,7 +25,7 @@ export interface StartupResult {
   initMs: number
   /** init() without: it generates an ECDSA P-256 certificate. */
   initGeneratingCertMs: number
-  /** The process after one started tower (Node, tsx and the library included). */
+  /** The process after one started tower (Node, the bench worker and the library included). */
   rssMB: number
   heapUsedMB: number
   /** Growth from before the import to one started tower. */
