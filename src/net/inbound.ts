@@ -9,8 +9,9 @@ import type { InboundSession, SessionTable } from './sessions.js'
 export const PROTOCOL_VERSION = 1
 
 /**
- * An Ack goes out once this many messages arrived since the last one, and in
- * any case once the event loop is done with the reads of this turn. An Ack
+ * An Ack goes out after a read that leaves this many messages or more
+ * unacknowledged, and in any case once the event loop is done with the reads
+ * of this turn. An Ack
  * per read cost a TLS record and a socket write every 16 KiB (a TLS read):
  * at 1 KiB payloads one per ~15 messages. A quarter of the default window, so
  * a dialer's window never waits on the end of a long turn.
@@ -55,7 +56,8 @@ type InboundState = 'awaiting-hello' | 'open' | 'closed'
  *
  * In `open` it takes messages in sequence order, writes a Refusal for each
  * one it does not take, and a cumulative Ack when the event loop is done
- * with the turn's reads (or every ACK_EVERY_MESSAGES messages, if sooner).
+ * with the turn's reads (or after a read that leaves ACK_EVERY_MESSAGES
+ * unacknowledged, if sooner).
  */
 export class InboundConnection implements FrameHandler {
   readonly #host: AcceptorHost
