@@ -7,7 +7,7 @@ import type { TowerAddress } from '../tower/address.js'
 import type { Clock } from '../tower/clock.js'
 import { MESSAGE_ID_BYTES, type HeldMessage } from '../tower/message.js'
 import type { Peer } from '../tower/peer-table.js'
-import { Backoff } from './backoff.js'
+import type { Backoff } from './backoff.js'
 import { FramedSocket, type FrameHandler } from './framed-socket.js'
 import { PROTOCOL_VERSION } from './inbound.js'
 import { FRAME_HEADER_ROOM, MESSAGE_FRAME_OVERHEAD } from '../wire/limits.js'
@@ -125,12 +125,13 @@ export class Link {
   #lastUsed = 0
   #coolUntil = 0
 
-  constructor (peer: Peer, host: LinkHost) {
+  /** `backoff` is the peer's: it outlives the link when an unused one is dropped (see `unused`). */
+  constructor (peer: Peer, host: LinkHost, backoff: Backoff) {
     this.peer = peer
     this.#host = host
+    this.#backoff = backoff
     this.#window = host.settings.maxInFlight
     this.#remoteMaxFrameBytes = host.settings.maxFrameBytes
-    this.#backoff = new Backoff({ initial: host.settings.backoffInitial, max: host.settings.backoffMax, random: host.random })
   }
 
   get state (): LinkState {
@@ -145,6 +146,16 @@ export class Link {
   /** Whether messages sent on a broken connection await a resume. */
   get inDoubt (): boolean {
     return this.#state !== 'open' && this.#inFlight.length > 0
+  }
+
+  /**
+   * Whether the link holds nothing worth keeping: it failed before any
+   * Welcome (so no session to resume, nothing learned of the peer), with no
+   * message in flight and nobody waiting on an announce. A tower that knows
+   * thousands of unreachable peers drops these and keeps only their backoff.
+   */
+  get unused (): boolean {
+    return this.#state === 'backoff' && this.#inFlight.length === 0 && this.#announceWaiters.length === 0 && this.#remoteInstance.length === 0
   }
 
   /** Whether a socket is open or being opened (it counts against the connection limit). */

@@ -8,6 +8,7 @@ import { LARGE_PAYLOAD_BYTES, MESSAGE_FRAME_OVERHEAD } from '../wire/limits.js'
 import { clearMessageRecord, messageId, messagePayload, newMessageRecord, type MessageRecord } from '../wire/message-fast-path.js'
 import type { TowerDescriptor } from '../gen/clacks/v1/tower.js'
 import { checkKeyPair, generateCertificate } from '../net/certs.js'
+import { Backoff, type BackoffPolicy } from '../net/backoff.js'
 import { InboundConnection, type AcceptorHost, type DialerAddress } from '../net/inbound.js'
 import { Link, type LinkHost, type ReturnReason } from '../net/link.js'
 import { TowerServer } from '../net/server.js'
@@ -115,6 +116,8 @@ export class Tower extends EventEmitter<TowerEvents> {
   #sessions!: SessionTable
   #server: TowerServer | undefined
   readonly #links = new Map<string, Link>()
+  /** Every dialled peer's backoff, by key: it outlives a link dropped as unused (see the failed() hook). */
+  readonly #backoffs = new Map<string, Backoff>()
   readonly #inbound = new Set<InboundConnection>()
   readonly #counters = emptyCounters()
   #paused = false
@@ -176,11 +179,13 @@ export class Tower extends EventEmitter<TowerEvents> {
         evicted: peer => {
           this.#links.get(peer.key)?.abandon()
           this.#links.delete(peer.key)
+          this.#backoffs.delete(peer.key)
         }
       },
       canEvict: peer => (this.#links.get(peer.key)?.inFlightCount ?? 0) === 0
     })
     this.#linkHost = this.#makeLinkHost()
+    this.#backoffPolicy = { initial: o.backoffInitial, max: o.backoffMax, random: o.random }
     this.#state = 'running'
     this.#scheduleMaintenance()
     debug('tower %s:%d started, instance %s', this.#self.hostname, this.#self.port, this.#instanceId.toString('hex'))
@@ -267,6 +272,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     const peer = this.#peers.ignore({ hostname, port })
     this.#links.get(peer.key)?.abandon()
     this.#links.delete(peer.key)
+    this.#backoffs.delete(peer.key)
     for (const connection of this.#inbound) {
       const dialer = connection.dialer
       if (dialer !== undefined && this.#peers.get(dialer.hostname, dialer.port) === peer) connection.close(GoodbyeReason.GOODBYE_REASON_IGNORED)
@@ -429,26 +435,40 @@ export class Tower extends EventEmitter<TowerEvents> {
    * passed over for this message: it is used once its Welcome arrives.
    */
   readonly #usable = (peer: Peer): boolean => {
-    const link = this.#linkFor(peer)
-    if (link.state === 'open') {
+    const link = this.#links.get(peer.key)
+    if (link?.state === 'open') {
       if (link.canTake(this.#placingBytes)) return true
       if (this.#placingBytes > 0 && link.canTake(0)) this.#sizeBlocked = true
       return false
     }
-    if (link.canDial() && this.#connectionCount() < this.#options.maxConnections && (peer.status === 'new' || this.#dials.tryTake(0))) link.connect()
+    // A peer whose unused link was dropped has only its backoff: no link is made just to ask it.
+    const mayDial = link !== undefined && link.state !== 'closed'
+      ? link.canDial()
+      : this.#backoffs.get(peer.key)?.canAttempt(this.#clock.now()) ?? true
+    if (mayDial && this.#connectionCount() < this.#options.maxConnections && (peer.status === 'new' || this.#dials.tryTake(0))) this.#linkFor(peer).connect()
     return false
   }
 
   #linkFor (peer: Peer): Link {
     let link = this.#links.get(peer.key)
     if (link === undefined || link.state === 'closed') {
-      link = new Link(peer, this.#linkHost)
+      link = new Link(peer, this.#linkHost, this.#backoffFor(peer))
       this.#links.set(peer.key, link)
     }
     return link
   }
 
+  #backoffFor (peer: Peer): Backoff {
+    let backoff = this.#backoffs.get(peer.key)
+    if (backoff === undefined) {
+      backoff = new Backoff(this.#backoffPolicy)
+      this.#backoffs.set(peer.key, backoff)
+    }
+    return backoff
+  }
+
   #linkHost!: LinkHost
+  #backoffPolicy!: BackoffPolicy
 
   #makeLinkHost (): LinkHost {
     const o = this.#options
@@ -469,6 +489,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     failed: (link, error) => {
       debug('link to %s failed: %s', link.peer.key, error.message)
       this.#peers.markFailure(link.peer)
+      if (link.unused && this.#links.get(link.peer.key) === link) this.#links.delete(link.peer.key)
       this.#schedulePump()
     },
     ready: () => this.#schedulePump(),
