@@ -7,6 +7,7 @@
  * friend decoding, no objects, no views. What the real codec costs above this
  * is what its checks and its API cost; this much is the price of JavaScript.
  */
+import { varintLength, writeVarint } from '../../src/wire/message-fast-path.js'
 
 /** A Message frame's fields, the friend already encoded (field tag, length, TowerDescriptor). */
 export interface FloorMessage {
@@ -32,18 +33,6 @@ const TAG_SEQ = 0x08
 const TAG_ID = 0x12
 const TAG_PAYLOAD = 0x1a
 const TAG_HOPS = 0x20
-
-function varintLength (value: number): number {
-  let length = 1
-  for (; value >= 128; value = Math.floor(value / 128)) length++
-  return length
-}
-
-function writeVarint (buffer: Uint8Array, offset: number, value: number): number {
-  for (; value >= 128; value = Math.floor(value / 128)) buffer[offset++] = (value % 128) | 0x80
-  buffer[offset++] = value
-  return offset
-}
 
 /** Writes `m` as a delimited Message frame at `offset` (every field non-empty); returns the offset after it. */
 export function encodeFloor (buffer: Uint8Array, offset: number, m: FloorMessage): number {

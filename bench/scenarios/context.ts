@@ -125,7 +125,7 @@ export function settings (quick: boolean): Settings {
  * the best a system does (the raw TLS ring; the paired comparison) each of
  * these is tried briefly, those of at most 32 MiB, and the best one measured.
  */
-export const CIRCULATING_CANDIDATES = [16, 128, 1024]
+const CIRCULATING_CANDIDATES = [16, 128, 1024]
 
 /** The candidates of at most 32 MiB of payload (the smallest always). */
 export function circulatingCandidates (payload: number): number[] {
