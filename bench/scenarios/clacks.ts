@@ -5,7 +5,6 @@
  * messages, measures, and stops them.
  */
 import { int, num, size, us } from '../lib/format.js'
-import type { Worker } from '../lib/ipc.js'
 import type { WindowOptions } from '../lib/window.js'
 import type { TowerOptions } from '../../src/index.js'
 import { combine, emptyRow, fill, perTower, processesFor, windowTimeoutMs, type Combined, type Context, type Row, type Scenario, type WorkerWindow } from './context.js'
@@ -53,13 +52,9 @@ export async function clacksRun (ctx: Context, spec: RunSpec): Promise<Combined 
     lap('measured')
     return { ...combine(windows), ...(settle === undefined ? {} : { settle }) }
   } finally {
-    await stopAll(ctx, workers)
+    await ctx.releaseWorkers(workers)
     lap('stopped')
   }
-}
-
-async function stopAll (ctx: Context, workers: Worker[]): Promise<void> {
-  await Promise.all(workers.map(w => w.call('stop', {}, 20_000).catch(() => ctx.discard(w))))
 }
 
 function row (scenario: Scenario, payload: number, towers: number): Row {

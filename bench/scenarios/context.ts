@@ -156,7 +156,8 @@ export class Context {
   readonly rows: Row[] = []
   readonly errors: string[] = []
   readonly #started = performance.now()
-  readonly #pool: Worker[] = []
+  /** Clacks workers started and not yet released. */
+  readonly #live = new Set<Worker>()
 
   constructor (readonly settings: Settings, readonly key: string, readonly cert: string) {}
 
@@ -173,26 +174,28 @@ export class Context {
     return message
   }
 
-  /** `n` Clacks worker processes, reused between runs (their towers are stopped after each). */
+  /**
+   * `n` fresh Clacks worker processes for one run (give them back with
+   * releaseWorkers). The baselines start theirs per run too: a process reused
+   * carried the heap and compiled code of every run before it, and the
+   * figures then depended on what ran first (hop p99 at 10 % load, 16 KiB:
+   * 5.5 ms in two runs with reused workers, 2.2–2.4 ms with fresh ones).
+   */
   async clacksWorkers (n: number): Promise<Worker[]> {
-    for (let i = this.#pool.length - 1; i >= 0; i--) {
-      if (!(this.#pool[i] as Worker).alive) this.#pool.splice(i, 1)
-    }
-    while (this.#pool.length < n) {
-      this.#pool.push(await Worker.spawn('clacks', { name: `clacks worker ${this.#pool.length + 1}` }))
-    }
-    return this.#pool.slice(0, n)
+    const workers = await Promise.all(Array.from({ length: n }, (_, i) => Worker.spawn('clacks', { name: `clacks worker ${i + 1}` })))
+    for (const worker of workers) this.#live.add(worker)
+    return workers
   }
 
-  /** Drops a worker that misbehaved, so that the next run gets a fresh one. */
-  discard (worker: Worker): void {
-    worker.kill()
-    const i = this.#pool.indexOf(worker)
-    if (i >= 0) this.#pool.splice(i, 1)
+  /** Ends a run's workers. */
+  async releaseWorkers (workers: Worker[]): Promise<void> {
+    await Promise.all(workers.map(w => w.close()))
+    for (const worker of workers) this.#live.delete(worker)
   }
 
+  /** Ends every worker still running (the suite is done, or was interrupted). */
   async closeWorkers (): Promise<void> {
-    await Promise.all(this.#pool.splice(0).map(w => w.close()))
+    await this.releaseWorkers([...this.#live])
   }
 }
 
