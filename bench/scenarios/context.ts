@@ -1,6 +1,6 @@
 /**
  * What every scenario shares: the mode's durations, the certificate, the
- * result rows, progress on stderr, and the pool of Clacks worker processes.
+ * result rows, progress on stderr, and the Clacks worker processes of each run.
  */
 import os from 'node:os'
 import { merge, summarize, type LatencySummary } from '../lib/histogram.js'
