@@ -5,7 +5,7 @@
  */
 import { Worker } from '../lib/ipc.js'
 import { int, num, size, us } from '../lib/format.js'
-import { circulatingCandidates, combine, emptyRow, fill, probeWindow, windowTimeoutMs, type Context, type Row, type WorkerWindow } from './context.js'
+import { bestOf, circulatingCandidates, combine, emptyRow, fill, probeWindow, windowTimeoutMs, type Context, type Row, type WorkerWindow } from './context.js'
 import type { WindowOptions } from '../lib/window.js'
 
 /** The prototype's fastest setting: setInterval(1000 / sendrate) runs at 1 ms at best. */
@@ -92,10 +92,8 @@ export async function runRawTls (ctx: Context, ring: RawTlsRing, payloads: numbe
 
 /** Tries the ring briefly with each number of frames per side in circulatingCandidates; the best, and what each did. */
 export async function bestRingFrames (ctx: Context, ring: RawTlsRing, payload: number): Promise<{ frames: number, tried: Array<[frames: number, hopsPerSec: number]> }> {
-  const tried: Array<[frames: number, hopsPerSec: number]> = []
-  for (const frames of circulatingCandidates(payload)) tried.push([frames, (await ring.throughput(payload, frames, probeWindow(ctx.settings))).hopsPerSec])
-  const [frames] = tried.reduce((best, t) => t[1] > best[1] ? t : best)
-  return { frames, tried }
+  const { best, tried } = await bestOf(circulatingCandidates(payload), async frames => (await ring.throughput(payload, frames, probeWindow(ctx.settings))).hopsPerSec)
+  return { frames: best, tried }
 }
 
 /**

@@ -127,9 +127,20 @@ export function settings (quick: boolean): Settings {
  */
 const CIRCULATING_CANDIDATES = [16, 128, 1024]
 
-/** The candidates of at most 32 MiB of payload (the smallest always). */
+/** The most payload put into circulation on one side: more only fills buffers. */
+const MAX_CIRCULATING_BYTES = 32 * 1024 * 1024
+
+/** The candidates of at most MAX_CIRCULATING_BYTES of payload (the smallest always). */
 export function circulatingCandidates (payload: number): number[] {
-  return CIRCULATING_CANDIDATES.filter(n => n === CIRCULATING_CANDIDATES[0] || n * payload <= 32 * 1024 * 1024)
+  return CIRCULATING_CANDIDATES.filter(n => n === CIRCULATING_CANDIDATES[0] || n * payload <= MAX_CIRCULATING_BYTES)
+}
+
+/** Measures each candidate in turn (hops/s); the best, and what each did. */
+export async function bestOf (candidates: number[], measure: (candidate: number) => Promise<number>): Promise<{ best: number, tried: Array<[candidate: number, hopsPerSec: number]> }> {
+  const tried: Array<[candidate: number, hopsPerSec: number]> = []
+  for (const candidate of candidates) tried.push([candidate, await measure(candidate)])
+  const [best] = tried.reduce((top, t) => t[1] > top[1] ? t : top)
+  return { best, tried }
 }
 
 /** The short window a candidate is tried with. */
@@ -137,9 +148,9 @@ export function probeWindow (s: Settings): WindowOptions {
   return s.quick ? { warmupMs: 150, samples: 2, sampleMs: 150 } : { warmupMs: 500, samples: 2, sampleMs: 500 }
 }
 
-/** Messages queued per tower: `circulating`, at most 32 MiB of payload. */
+/** Messages queued per tower: `circulating`, at most MAX_CIRCULATING_BYTES of payload. */
 export function perTower (s: Settings, payload: number): number {
-  return Math.max(16, Math.min(s.circulating, Math.floor(32 * 1024 * 1024 / payload)))
+  return Math.max(16, Math.min(s.circulating, Math.floor(MAX_CIRCULATING_BYTES / payload)))
 }
 
 /** How long a measure call may take before the worker is presumed stuck. */

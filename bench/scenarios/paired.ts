@@ -15,7 +15,7 @@
 import { int, median, ratio, size } from '../lib/format.js'
 import { bestRingFrames, type RawTlsRing } from './baselines.js'
 import { clacksRun } from './clacks.js'
-import { circulatingCandidates, emptyRow, probeWindow, processesFor, type Context, type Row } from './context.js'
+import { bestOf, circulatingCandidates, emptyRow, probeWindow, processesFor, type Context, type Row } from './context.js'
 
 export async function runPaired (ctx: Context, ring: RawTlsRing, payloads: number[]): Promise<void> {
   const { pairRounds: rounds, pairWindow: window } = ctx.settings
@@ -51,10 +51,6 @@ export async function runPaired (ctx: Context, ring: RawTlsRing, payloads: numbe
 
 /** Tries two towers briefly with each number of messages queued per tower in circulatingCandidates; the best, and what each did. */
 async function bestCirculating (ctx: Context, payload: number): Promise<{ queued: number, tried: Array<[queued: number, hopsPerSec: number]> }> {
-  const tried: Array<[queued: number, hopsPerSec: number]> = []
-  for (const queued of circulatingCandidates(payload)) {
-    tried.push([queued, (await clacksRun(ctx, { towers: 2, payload, queued, window: probeWindow(ctx.settings) })).hopsPerSec])
-  }
-  const [queued] = tried.reduce((best, t) => t[1] > best[1] ? t : best)
-  return { queued, tried }
+  const { best, tried } = await bestOf(circulatingCandidates(payload), async queued => (await clacksRun(ctx, { towers: 2, payload, queued, window: probeWindow(ctx.settings) })).hopsPerSec)
+  return { queued: best, tried }
 }
