@@ -441,10 +441,9 @@ export class Tower extends EventEmitter<TowerEvents> {
       if (this.#placingBytes > 0 && link.canTake(0)) this.#sizeBlocked = true
       return false
     }
-    // A peer whose unused link was dropped has only its backoff: no link is made just to ask it.
-    const mayDial = link !== undefined && link.state !== 'closed'
-      ? link.canDial()
-      : this.#backoffs.get(peer.key)?.canAttempt(this.#clock.now()) ?? true
+    // The peer's backoff decides, whether it still has a link (which shares it) or
+    // had an unused one dropped: no link is made just to ask.
+    const mayDial = link?.state !== 'connecting' && (this.#backoffs.get(peer.key)?.canAttempt(this.#clock.now()) ?? true)
     if (mayDial && this.#connectionCount() < this.#options.maxConnections && (peer.status === 'new' || this.#dials.tryTake(0))) this.#linkFor(peer).connect()
     return false
   }
