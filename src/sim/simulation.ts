@@ -151,6 +151,11 @@ export class Simulation {
     this.network = new SimNetwork(this.clock, { latency: this.#latency() })
   }
 
+  /** The live towers and their host names, for instruments that look inside (in start order, joins last). */
+  get towers (): ReadonlyArray<{ readonly name: string, readonly tower: Tower }> {
+    return this.#live
+  }
+
   /** The command that replays this run. */
   get replayCommand (): string {
     const o = this.options
