@@ -21,6 +21,8 @@ export interface FaultRates {
   reset: number
   /** The network splits in two random halves for `partitionSeconds`. */
   partition: number
+  /** A tower's application ignores one of the peers it knows (Tower.ignore), whatever it has in flight to it. */
+  ignore: number
 }
 
 export interface SimulationOptions {
@@ -81,6 +83,7 @@ export interface SimulationSummary {
   joins: number
   resets: number
   partitions: number
+  ignores: number
   /** Simulated ms until a joining tower was known by half the live towers (median over tracked joins), if any. */
   halfKnownMs: number | undefined
   holdingsMax: number
@@ -142,7 +145,7 @@ export class Simulation {
   /** acked counts of towers that are gone, so network-wide hops keep counting them. */
   #ackedOfGone = 0
   #held = 0
-  readonly #counts = { crashes: 0, leaves: 0, joins: 0, resets: 0, partitions: 0 }
+  readonly #counts = { crashes: 0, leaves: 0, joins: 0, resets: 0, partitions: 0, ignores: 0 }
   #violation: ConservationViolation | undefined
 
   constructor (options: Partial<SimulationOptions> = {}) {
@@ -275,6 +278,7 @@ export class Simulation {
     this.#times(faults.join, () => { void this.#join() })
     this.#times(faults.reset, () => { if (this.network.resetOne(pick(this.#random, 1 << 30))) this.#counts.resets++ })
     this.#times(faults.partition, () => this.#partition())
+    this.#times(faults.ignore, () => this.#ignore())
     this.#followJoins()
     this.#sample(second)
   }
@@ -332,6 +336,16 @@ export class Simulation {
       const other = others[pick(this.#random, others.length)] as SimTower
       member.tower.announce(other.name, PORT).catch(() => { /* an announce to a tower that went away: others will do */ })
     }
+  }
+
+  #ignore (): void {
+    const member = this.#victim()
+    const known = member?.tower.survey().filter(peer => peer.status !== 'ignored')
+    if (member === undefined || known === undefined || known.length === 0) return
+    const peer = known[pick(this.#random, known.length)] as { hostname: string, port: number }
+    member.tower.ignore(peer.hostname, peer.port)
+    this.#counts.ignores++
+    this.#check()
   }
 
   #partition (): void {
