@@ -47,6 +47,8 @@ export interface SimulationOptions {
   towerOptions: Partial<TowerOptions>
   /** Simulated ms between oracle checks (it also checks after every fault). @default 1000 */
   checkEvery: number
+  /** Simulated ms between looks at whether every tower knows every other (0: never). @default 0 */
+  discoveryEvery: number
   /** Called after each simulated second with the sample just taken. */
   onSample?: (sample: Sample) => void
 }
@@ -84,6 +86,8 @@ export interface SimulationSummary {
   resets: number
   partitions: number
   ignores: number
+  /** Simulated ms until every tower knew every other (looked at every discoveryEvery ms), if it happened. */
+  fullDiscoveryMs: number | undefined
   /** Simulated ms until a joining tower was known by half the live towers (median over tracked joins), if any. */
   halfKnownMs: number | undefined
   holdingsMax: number
@@ -106,7 +110,8 @@ const DEFAULTS: SimulationOptions = {
   partitionSeconds: 10,
   joinAnnounces: 3,
   towerOptions: {},
-  checkEvery: 1000
+  checkEvery: 1000,
+  discoveryEvery: 0
 }
 
 const PORT = 4000
@@ -145,6 +150,7 @@ export class Simulation {
   /** acked counts of towers that are gone, so network-wide hops keep counting them. */
   #ackedOfGone = 0
   #held = 0
+  #fullDiscoveryAt: number | undefined
   readonly #counts = { crashes: 0, leaves: 0, joins: 0, resets: 0, partitions: 0, ignores: 0 }
   #violation: ConservationViolation | undefined
 
@@ -177,6 +183,7 @@ export class Simulation {
     const end = o.duration * 1000
     for (let second = 1; second <= o.duration; second++) this.clock.setTimeout(() => this.#tick(second), second * 1000)
     for (let at = o.checkEvery; at < end; at += o.checkEvery) this.clock.setTimeout(() => this.#check(), at)
+    if (o.discoveryEvery > 0) for (let at = o.discoveryEvery; at < end; at += o.discoveryEvery) this.clock.setTimeout(() => this.#lookForFullDiscovery(), at)
     await this.#runUntil(end)
     await this.#settle()
     const summary = this.#summary(performance.now() - started)
@@ -365,6 +372,12 @@ export class Simulation {
     this.#ackedOfGone += member.tower.stats().acked
   }
 
+  #lookForFullDiscovery (): void {
+    if (this.#fullDiscoveryAt !== undefined) return
+    const others = this.#live.length - 1
+    if (this.#live.every(member => member.tower.survey().length >= others)) this.#fullDiscoveryAt = this.clock.now()
+  }
+
   #followJoins (): void {
     const followed = this.#live.filter(member => member.joinedAt !== undefined && member.halfKnownAt === undefined)
     for (const joined of followed) {
@@ -416,6 +429,7 @@ export class Simulation {
       lostByLeave: this.ledger.lostByLeave,
       duplicatedAfterCrash: this.ledger.duplicatedAfterCrash,
       ...this.#counts,
+      fullDiscoveryMs: this.#fullDiscoveryAt,
       halfKnownMs: halfKnown.length === 0 ? undefined : halfKnown[Math.floor(halfKnown.length / 2)],
       holdingsMax: Math.max(0, ...holdings),
       holdingsGini: gini(holdings),
