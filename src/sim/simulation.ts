@@ -95,6 +95,8 @@ export interface SimulationSummary {
   towersAtEnd: number
   wallMs: number
   heapBytesPerTower: number
+  /** The process's peak resident set size. */
+  peakRssMB: number
   series: Sample[]
 }
 
@@ -436,6 +438,7 @@ export class Simulation {
       towersAtEnd: this.#live.length,
       wallMs,
       heapBytesPerTower: Math.round(process.memoryUsage().heapUsed / Math.max(1, this.#nextIndex)),
+      peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
       series: this.#series
     }
   }
