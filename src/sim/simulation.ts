@@ -25,6 +25,18 @@ export interface FaultRates {
   ignore: number
 }
 
+/** A fault at a given moment, for scripted scenarios ("30 % of towers crash at 60 s"). */
+export interface TimelineEvent {
+  /** Simulated seconds from the start. */
+  at: number
+  fault: keyof FaultRates
+  /** How many times: a count, or a fraction of the live towers (default: once). */
+  count?: number
+  fraction?: number
+  /** For a partition: how long it lasts (default: partitionSeconds). */
+  seconds?: number
+}
+
 export interface SimulationOptions {
   /** Towers at the start. */
   towers: number
@@ -39,6 +51,10 @@ export interface SimulationOptions {
   /** One-way latency in ms: a fixed number, or [min, max] drawn uniformly per packet. @default 5 */
   latency: number | [number, number]
   faults: Partial<FaultRates>
+  /** Faults at set moments, besides the random ones. @default [] */
+  timeline: TimelineEvent[]
+  /** Follow one tracer message, injected at the start, to every tower it reaches (adds a listener to every tower). @default false */
+  trace: boolean
   /** @default 10 */
   partitionSeconds: number
   /** @default 3 */
@@ -88,6 +104,9 @@ export interface SimulationSummary {
   ignores: number
   /** Simulated ms until every tower knew every other (looked at every discoveryEvery ms), if it happened. */
   fullDiscoveryMs: number | undefined
+  /** With trace: simulated ms until every tower live at the end had seen the tracer, if all had; and the share that had. */
+  tracerAllMs: number | undefined
+  tracerReached: number | undefined
   /** Simulated ms until a joining tower was known by half the live towers (median over tracked joins), if any. */
   halfKnownMs: number | undefined
   holdingsMax: number
@@ -109,6 +128,8 @@ const DEFAULTS: SimulationOptions = {
   degree: 4,
   latency: 5,
   faults: {},
+  timeline: [],
+  trace: false,
   partitionSeconds: 10,
   joinAnnounces: 3,
   towerOptions: {},
@@ -129,6 +150,8 @@ interface SimTower {
   joinedAt: number | undefined
   halfKnownAt: number | undefined
   leaving: boolean
+  /** When the tracer message first reached this tower. */
+  tracerSeenAt?: number
 }
 
 /**
@@ -153,6 +176,7 @@ export class Simulation {
   #ackedOfGone = 0
   #held = 0
   #fullDiscoveryAt: number | undefined
+  #tracer: { id: string, started: number } | undefined
   readonly #counts = { crashes: 0, leaves: 0, joins: 0, resets: 0, partitions: 0, ignores: 0 }
   #violation: ConservationViolation | undefined
 
@@ -182,6 +206,8 @@ export class Simulation {
     for (let i = 0; i < o.towers; i++) this.#live.push(await this.#startTower())
     this.#connect()
     this.#injectAll()
+    if (o.trace) this.#startTracer()
+    for (const event of o.timeline) this.clock.setTimeout(() => this.#scripted(event), event.at * 1000)
     const end = o.duration * 1000
     for (let second = 1; second <= o.duration; second++) this.clock.setTimeout(() => this.#tick(second), second * 1000)
     for (let at = o.checkEvery; at < end; at += o.checkEvery) this.clock.setTimeout(() => this.#check(), at)
@@ -292,6 +318,38 @@ export class Simulation {
     this.#sample(second)
   }
 
+  #scripted (event: TimelineEvent): void {
+    const times = event.fraction !== undefined ? Math.round(event.fraction * this.#live.length) : event.count ?? 1
+    for (let i = 0; i < times; i++) {
+      switch (event.fault) {
+        case 'crash': this.#crash(false); break
+        case 'leave': this.#leave(); break
+        case 'join': void this.#join(); break
+        case 'reset': if (this.network.resetOne(pick(this.#random, 1 << 30))) this.#counts.resets++; break
+        case 'partition': this.#partition(event.seconds); break
+        case 'ignore': this.#ignore(); break
+      }
+    }
+    this.#check()
+  }
+
+  /** The tracer: one message from the first tower; every tower notes when it first sees it. */
+  #startTracer (): void {
+    const first = this.#live[0] as SimTower
+    const id = first.tower.enqueue('tracer')
+    this.ledger.inject(id)
+    const started = this.clock.now()
+    first.tracerSeenAt = started
+    for (const member of this.#live) this.#watchTracer(member, id)
+    this.#tracer = { id, started }
+  }
+
+  #watchTracer (member: SimTower, id: string): void {
+    member.tower.on('message', message => {
+      if (message.id === id && member.tracerSeenAt === undefined) member.tracerSeenAt = this.clock.now()
+    })
+  }
+
   /** Runs `fault` as often as a rate per minute gives for one second (a Poisson draw). */
   #times (perMinute: number | undefined, fault: () => void): void {
     if (perMinute === undefined || perMinute <= 0) return
@@ -310,7 +368,7 @@ export class Simulation {
     return candidates[pick(this.#random, candidates.length)]
   }
 
-  #crash (): void {
+  #crash (check = true): void {
     const victim = this.#victim()
     if (victim === undefined) return
     this.ledger.crashing(victim.tower, this.#live.filter(member => member !== victim).map(member => member.tower))
@@ -318,7 +376,7 @@ export class Simulation {
     victim.clock.kill()
     this.network.crash(victim.name)
     this.#counts.crashes++
-    this.#check()
+    if (check) this.#check()
   }
 
   #leave (): void {
@@ -341,6 +399,7 @@ export class Simulation {
     member.joinedAt = this.#counts.joins <= TRACKED_JOINS ? this.clock.now() : undefined
     const others = this.#live.filter(other => !other.leaving)
     this.#live.push(member)
+    if (this.#tracer !== undefined) this.#watchTracer(member, this.#tracer.id)
     for (let k = 0; k < this.options.joinAnnounces && others.length > 0; k++) {
       const other = others[pick(this.#random, others.length)] as SimTower
       member.tower.announce(other.name, PORT).catch(() => { /* an announce to a tower that went away: others will do */ })
@@ -357,13 +416,13 @@ export class Simulation {
     this.#check()
   }
 
-  #partition (): void {
+  #partition (seconds = this.options.partitionSeconds): void {
     if (this.network.partitioned) return
     const groups = new Map<string, number>()
     for (const member of this.#live) groups.set(member.name, this.#random() < 0.5 ? 1 : 0)
     this.network.partition(groups)
     this.#counts.partitions++
-    this.clock.setTimeout(() => { this.network.heal(); this.#check() }, this.options.partitionSeconds * 1000)
+    this.clock.setTimeout(() => { this.network.heal(); this.#check() }, seconds * 1000)
     this.#check()
   }
 
@@ -413,6 +472,15 @@ export class Simulation {
     return () => min + random() * (max - min)
   }
 
+  #tracerSummary (): { tracerAllMs: number | undefined, tracerReached: number | undefined } {
+    if (this.#tracer === undefined) return { tracerAllMs: undefined, tracerReached: undefined }
+    const seen = this.#live.flatMap(member => member.tracerSeenAt === undefined ? [] : [member.tracerSeenAt - (this.#tracer?.started ?? 0)])
+    return {
+      tracerAllMs: seen.length === this.#live.length ? Math.max(...seen) : undefined,
+      tracerReached: this.#live.length === 0 ? 0 : seen.length / this.#live.length
+    }
+  }
+
   #summary (wallMs: number): SimulationSummary {
     const holdings = this.ledger.check(this.#live.map(member => member.tower)).perTower
     const halfKnown = this.#live.concat().flatMap(member => member.joinedAt !== undefined && member.halfKnownAt !== undefined ? [member.halfKnownAt - member.joinedAt] : []).sort((a, b) => a - b)
@@ -432,6 +500,7 @@ export class Simulation {
       duplicatedAfterCrash: this.ledger.duplicatedAfterCrash,
       ...this.#counts,
       fullDiscoveryMs: this.#fullDiscoveryAt,
+      ...this.#tracerSummary(),
       halfKnownMs: halfKnown.length === 0 ? undefined : halfKnown[Math.floor(halfKnown.length / 2)],
       holdingsMax: Math.max(0, ...holdings),
       holdingsGini: gini(holdings),
