@@ -12,6 +12,8 @@ export interface NetworkOptions {
   latency?: Latency
   /** Bytes per second each way per connection; Infinity for none. @default Infinity */
   bandwidth?: number
+  /** What the TLS handshake costs beyond its round trips (key exchange, signatures), in ms. @default 0 */
+  handshakeMs?: number
 }
 
 /** Node's default high-water mark: a write past it returns false, and 'drain' follows. */
@@ -33,6 +35,7 @@ export class SimNetwork {
   readonly clock: FakeClock
   readonly #latency: Latency
   readonly #bandwidth: number
+  readonly handshakeMs: number
   readonly #hosts = new Map<string, SimHost>()
   /** Hosts' partition groups while a partition lasts: hosts in different groups cannot reach each other. */
   #groups: Map<string, number> | undefined
@@ -47,6 +50,7 @@ export class SimNetwork {
     this.clock = clock
     this.#latency = options.latency ?? (() => 5)
     this.#bandwidth = options.bandwidth ?? Infinity
+    this.handshakeMs = options.handshakeMs ?? 0
   }
 
   /** The transport of a host (made on first use), whose timers run on `clock`. */
@@ -168,7 +172,7 @@ class SimHost implements Transport {
       client.peer = accepted
       this.net.connectionsOpened += 2
       listener.accept(accepted)
-      this.net.send(target.hostname, this.name, () => { if (!client.destroyed) ready() })
+      this.net.clock.setTimeout(() => this.net.send(target.hostname, this.name, () => { if (!client.destroyed) ready() }), this.net.handshakeMs)
     })
     return client
   }

@@ -50,6 +50,8 @@ export interface SimulationOptions {
   degree: number
   /** One-way latency in ms: a fixed number, or [min, max] drawn uniformly per packet. @default 5 */
   latency: number | [number, number]
+  /** What a TLS handshake costs beyond its round trips, in ms (see NetworkOptions). @default 0 */
+  handshakeMs: number
   faults: Partial<FaultRates>
   /** Faults at set moments, besides the random ones. @default [] */
   timeline: TimelineEvent[]
@@ -127,6 +129,7 @@ const DEFAULTS: SimulationOptions = {
   topology: 'random',
   degree: 4,
   latency: 5,
+  handshakeMs: 0,
   faults: {},
   timeline: [],
   trace: false,
@@ -183,7 +186,7 @@ export class Simulation {
   constructor (options: Partial<SimulationOptions> = {}) {
     this.options = { ...DEFAULTS, ...options }
     this.#random = seededRandom(this.options.seed)
-    this.network = new SimNetwork(this.clock, { latency: this.#latency() })
+    this.network = new SimNetwork(this.clock, { latency: this.#latency(), handshakeMs: this.options.handshakeMs })
   }
 
   /** The live towers and their host names, for instruments that look inside (in start order, joins last). */
