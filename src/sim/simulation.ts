@@ -178,6 +178,8 @@ export class Simulation {
   /** acked counts of towers that are gone, so network-wide hops keep counting them. */
   #ackedOfGone = 0
   #held = 0
+  /** Towers' promises under way (init, announce, close): while any is, the loop yields after every event. */
+  #pending = 0
   #fullDiscoveryAt: number | undefined
   #tracer: { id: string, started: number } | undefined
   readonly #counts = { crashes: 0, leaves: 0, joins: 0, resets: 0, partitions: 0, ignores: 0 }
@@ -230,8 +232,9 @@ export class Simulation {
       const due = this.clock.nextDue
       if (due === undefined || due > time) break
       this.clock.runNext()
-      // Promise continuations (init, announce, close) run between events, as in a real process.
-      await undefined
+      // While a tower's init, announce or close is under way, its promise continuations run
+      // between events, as in a real process. Otherwise nothing awaits, and the loop need not yield.
+      if (this.#pending > 0) await undefined
     }
     this.clock.advanceTo(Math.max(time, this.clock.now()))
     if (this.#violation !== undefined) throw this.#violation
@@ -387,7 +390,8 @@ export class Simulation {
     if (victim === undefined) return
     victim.leaving = true
     this.#counts.leaves++
-    victim.tower.close().then(() => {
+    this.#pending++
+    victim.tower.close().finally(() => { this.#pending-- }).then(() => {
       this.ledger.left(victim.tower)
       this.#gone(victim)
       victim.clock.kill()
@@ -398,14 +402,16 @@ export class Simulation {
 
   async #join (): Promise<void> {
     this.#counts.joins++
-    const member = await this.#startTower()
+    this.#pending++
+    const member = await this.#startTower().finally(() => { this.#pending-- })
     member.joinedAt = this.#counts.joins <= TRACKED_JOINS ? this.clock.now() : undefined
     const others = this.#live.filter(other => !other.leaving)
     this.#live.push(member)
     if (this.#tracer !== undefined) this.#watchTracer(member, this.#tracer.id)
     for (let k = 0; k < this.options.joinAnnounces && others.length > 0; k++) {
       const other = others[pick(this.#random, others.length)] as SimTower
-      member.tower.announce(other.name, PORT).catch(() => { /* an announce to a tower that went away: others will do */ })
+      this.#pending++
+      member.tower.announce(other.name, PORT).catch(() => { /* an announce to a tower that went away: others will do */ }).finally(() => { this.#pending-- })
     }
   }
 
