@@ -46,7 +46,8 @@ export class Clacks {
   constructor (args: string[], options: { cwd?: string, env?: NodeJS.ProcessEnv } = {}) {
     this.child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd ?? ROOT,
-      env: { ...process.env, NODE_DEBUG: '', ...options.env },
+      // The human log lines unless a test asks for JSON (the default when stderr is not a terminal, as here).
+      env: { ...process.env, NODE_DEBUG: '', CLACKS_LOG_FORMAT: 'pretty', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe']
     })
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => { this.stdout += chunk; this.#changed() })
