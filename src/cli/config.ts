@@ -10,7 +10,7 @@
 import { Command } from 'commander'
 import { DEFAULT_OPTIONS } from '../index.js'
 import { formatHostPort, type HostPort } from './args.js'
-import { addFlags, readFlagSources, type FlagSource } from './flags.js'
+import { addFlags, readFlagSources, unknownEnv, type FlagSource } from './flags.js'
 import { defaultStateDir } from './keys.js'
 import { defaultLogFormat } from './log.js'
 import { FLAGS } from './start.js'
@@ -57,6 +57,7 @@ Examples:
   return command.action(() => {
     const { json } = command.opts<{ json?: boolean }>()
     const settings = effectiveConfig(command)
+    for (const name of unknownEnv(FLAGS)) process.stderr.write(`clacks config: ${name} is not a setting of clacks start: ignored\n`)
     if (json === true) {
       process.stdout.write(JSON.stringify(Object.fromEntries(settings.map(({ flag, value, source }) => [flag, { value: jsonValue(value), source }])), null, 2) + '\n')
       return

@@ -144,6 +144,12 @@ export function readFlagSources<S extends FlagTable> (command: Command, table: S
   return { values: values as FlagValues<S>, sources: sources as FlagReading<S>['sources'] }
 }
 
+/** CLACKS_* variables that name no flag of this command: most likely typos, which would otherwise go unnoticed. */
+export function unknownEnv (table: FlagTable, env: NodeJS.ProcessEnv = process.env): string[] {
+  const known = new Set([...Object.keys(table), 'config'].map(envName))
+  return Object.keys(env).filter(name => name.startsWith('CLACKS_') && !known.has(name)).sort()
+}
+
 /** An empty variable is unset: `CLACKS_PORT= clacks start` is how a shell clears one for a command. */
 function nonEmptyEnv (env: NodeJS.ProcessEnv, name: string): string | undefined {
   const raw = env[name]

@@ -13,7 +13,7 @@ import { formatHostPort, hostname, integer, isLoopback, listenAddress, oneOf, po
 import { startAdmin, type AdminServer } from './admin.js'
 import { bootstrap, dnsName, type Bootstrap } from './bootstrap.js'
 import { EXIT_OK, reason, runtimeError, usageError } from './exit.js'
-import { addFlags, boolean, list, path, readFlags, value, type FlagValues } from './flags.js'
+import { addFlags, boolean, list, path, readFlags, unknownEnv, value, type FlagValues } from './flags.js'
 import { Health } from './health.js'
 import { defaultStateDir, readKeyPair, stateKeyPair } from './keys.js'
 import { createLogger, defaultLogFormat, LOG_FORMATS, LOG_LEVELS, type Logger, type LogFormat } from './log.js'
@@ -67,6 +67,7 @@ export function logFormat (flags: StartFlags): LogFormat {
 
 async function runStart (flags: StartFlags): Promise<void> {
   let log: Logger = createLogger({ format: logFormat(flags), level: flags.logLevel ?? 'info' })
+  for (const name of unknownEnv(FLAGS)) log.warn({ event: 'unknown-setting', name }, `${name} is not a setting of clacks start: ignored`)
   const options = towerOptions(flags)
   if ((flags.key === undefined) !== (flags.cert === undefined)) {
     throw usageError('--key and --cert go together: give both, or neither to use a generated certificate kept in --state-dir')

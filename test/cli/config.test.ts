@@ -90,3 +90,10 @@ t.test('the table for a person shows every setting and its source', async t => {
   t.match(result.stdout, /^--byterate +unlimited +default$/m)
   t.match(result.stdout, /^--announce +- +unset$/m)
 })
+
+t.test('a CLACKS_ variable that is no setting is named, not silently ignored', async t => {
+  const result = await run(t, ['config'], 30_000, { env: { CLACKS_DRAIN_TIMOUT: '5000' } })
+  t.equal(result.code, 0)
+  t.match(result.stderr, /^clacks config: CLACKS_DRAIN_TIMOUT is not a setting of clacks start: ignored$/m)
+  t.match(result.stdout, /^--drain-timeout +10000 +default$/m)
+})
