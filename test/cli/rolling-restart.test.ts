@@ -8,9 +8,16 @@
  *
  * The census pauses every tower (POST /pause), waits until nothing is in
  * flight, then reads each one's /messages.
+ *
+ * The same as an upgrade: the towers start on the previous release, built
+ * from git (PREVIOUS_RELEASE, or CLACKS_PREVIOUS_RELEASE), and each comes
+ * back on this tree's build; the wire protocol is the same.
  */
-import t from 'tap'
-import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdirSync, symlinkSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { getJson, http, started, until, type Up } from './helpers/operate.js'
 import { assertBuilt, clacks, tempDir, type Clacks } from './helpers/spawn.js'
 
@@ -19,6 +26,15 @@ assertBuilt()
 const TOWERS = 5
 const INITIAL_PER_TOWER = 60
 const LOAD_MAX_REQUESTS = 1000
+/** The last commit before `clacks start` took its settings from the environment and had /readyz: the previous release. */
+const PREVIOUS_RELEASE = process.env.CLACKS_PREVIOUS_RELEASE ?? 'fcc1e16'
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+
+/** A build of `clacks`. An old one is configured by flags alone and has neither /readyz nor --bootstrap. */
+interface Build {
+  cli?: string
+  old: boolean
+}
 
 interface Running {
   host: string
@@ -26,33 +42,36 @@ interface Running {
   up: Up
 }
 
-t.test('five towers restarted one by one lose and duplicate nothing', async t => {
+async function rollingRestart (t: Test, first: Build, then: Build): Promise<void> {
   const dir = tempDir(t)
   const hosts = Array.from({ length: TOWERS }, (_, i) => `127.0.0.${i + 2}`)
   const towers: Running[] = []
-
-  /** Configured through the environment, as a unit file or a manifest would. */
-  function launch (index: number, port: number, bootstrap: string[]): Clacks {
-    const host = hosts[index] as string
-    return clacks(t, ['start', '--port', String(port)], {
-      env: {
-        CLACKS_HOSTNAME: host,
-        CLACKS_STATE_DIR: join(dir, host),
-        CLACKS_ADMIN: '127.0.0.1:0',
-        CLACKS_SENDRATE: '50',
-        CLACKS_STATUS_INTERVAL: '0',
-        CLACKS_QUIET: 'true',
-        CLACKS_BOOTSTRAP: bootstrap.join(',')
-      }
-    })
-  }
   const address = (tower: Running): string => `${tower.host}:${tower.up.port}`
 
+  /** A new build is configured through the environment, as a unit file or a manifest would. */
+  function launch (build: Build, index: number, port: number, peers: string[]): Clacks {
+    const host = hosts[index] as string
+    const settings: Array<[string, string]> = [['hostname', host], ['state-dir', join(dir, host)], ['admin', '127.0.0.1:0'], ['sendrate', '50'], ['status-interval', '0']]
+    if (build.old) {
+      const flags = [...settings.flatMap(([name, value]) => [`--${name}`, value]), '--quiet', ...peers.flatMap(peer => ['--announce', peer])]
+      return clacks(t, ['start', '--port', String(port), ...flags], build.cli === undefined ? {} : { cli: build.cli })
+    }
+    const env = Object.fromEntries(settings.map(([name, value]) => [`CLACKS_${name.replace('-', '_').toUpperCase()}`, value]))
+    return clacks(t, ['start', '--port', String(port)], { env: { ...env, CLACKS_QUIET: 'true', CLACKS_BOOTSTRAP: peers.join(',') } })
+  }
+  async function ready (build: Build, tower: Running): Promise<void> {
+    if (build.old) {
+      await until(`${address(tower)} to know a live peer`, async () => (await getJson<{ stats: { peers: { alive: number } } }>(`${tower.up.admin}/status`)).stats.peers.alive > 0 ? true : undefined)
+    } else {
+      await until(`${address(tower)} ready`, async () => (await http('GET', `${tower.up.admin}/readyz`)).status === 200 ? true : undefined)
+    }
+  }
+
   for (let i = 0; i < TOWERS; i++) {
-    const process = launch(i, 0, towers.slice(0, 1).map(address))
+    const process = launch(first, i, 0, towers.slice(0, 1).map(address))
     towers.push({ host: hosts[i] as string, process, up: await started(process) })
   }
-  for (const tower of towers.slice(1)) await until(`${address(tower)} ready`, async () => (await http('GET', `${tower.up.admin}/readyz`)).status === 200 ? true : undefined)
+  for (const tower of towers.slice(1)) await ready(first, tower)
 
   const accepted: string[] = []
   async function enqueue (tower: Running, payload: string): Promise<void> {
@@ -84,13 +103,12 @@ t.test('five towers restarted one by one lose and duplicate nothing', async t =>
     t.match(tower.process.stderr, /stopped(: every message was handed on)?\n/, `${address(tower)} handed everything on`)
     t.notMatch(tower.process.stderr, /could not be handed on/)
 
-    const others = towers.filter(other => other !== tower).map(address)
-    const process = launch(i, tower.up.port, others)
+    const process = launch(then, i, tower.up.port, towers.filter(other => other !== tower).map(address))
     const up = await started(process)
     t.equal(up.port, tower.up.port, 'back at the same address')
     t.match(process.stderr, /certificate kept in /, 'with the same key and certificate')
     towers[i] = { host: tower.host, process, up }
-    await until(`${address(towers[i] as Running)} ready again`, async () => (await http('GET', `${up.admin}/readyz`)).status === 200 ? true : undefined)
+    await ready(then, towers[i] as Running)
   }
   restarting = false
   await load
@@ -111,4 +129,28 @@ t.test('five towers restarted one by one lose and duplicate nothing', async t =>
   const duplicated = [...held].filter(([, count]) => count > 1).map(([id]) => id)
   const unknown = [...held.keys()].filter(id => !accepted.includes(id))
   t.same({ missing, duplicated, unknown }, { missing: [], duplicated: [], unknown: [] }, `all ${accepted.length} messages held exactly once`)
+}
+
+/** The previous release's tree from git, built into a temporary folder with this tree's node_modules; undefined without git or the commit. */
+function buildPrevious (t: Test): string | undefined {
+  if (spawnSync('git', ['-C', ROOT, 'cat-file', '-e', `${PREVIOUS_RELEASE}^{commit}`]).status !== 0) return undefined
+  const dir = join(tempDir(t, 'clacks-previous-'), 'clacks')
+  mkdirSync(dir)
+  execFileSync('sh', ['-c', 'git -C "$1" archive "$2" | tar -x -C "$3"', 'sh', ROOT, PREVIOUS_RELEASE, dir])
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')])
+  return join(dir, 'dist', 'cli', 'main.js')
+}
+
+t.test('five towers restarted one by one lose and duplicate nothing', async t => {
+  await rollingRestart(t, { old: false }, { old: false })
+})
+
+t.test(`the same as an upgrade from the previous release (${PREVIOUS_RELEASE})`, async t => {
+  const cli = buildPrevious(t)
+  if (cli === undefined) {
+    t.pass('upgrade', { skip: `${PREVIOUS_RELEASE} is not in this clone's history` })
+    return
+  }
+  await rollingRestart(t, { cli, old: true }, { old: false })
 })
