@@ -26,6 +26,8 @@ function startDefaults (): Partial<Record<StartKey, unknown>> {
     byterate: DEFAULT_OPTIONS.byterate,
     killtimeout: DEFAULT_OPTIONS.killtimeout,
     drainTimeout: DEFAULT_OPTIONS.drainTimeout,
+    maxQueueMessages: DEFAULT_OPTIONS.maxQueueMessages,
+    maxQueueBytes: DEFAULT_OPTIONS.maxQueueBytes,
     stateDir: defaultStateDir(),
     statusInterval: 60,
     adminPublic: false,

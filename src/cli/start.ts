@@ -33,6 +33,8 @@ export const FLAGS = {
   sendrate: value('--sendrate <n>', 'messages per second sent at most; 0 is unlimited (default: 1)', rate),
   byterate: value('--byterate <n>', 'bytes per second sent at most; 0 is unlimited (default: unlimited)', rate),
   killtimeout: value('--killtimeout <ms>', 'milliseconds before an unreachable ("lost") tower counts as dead (default: 3600000)', integer(1, 2 ** 31 - 1)),
+  maxQueueMessages: value('--max-queue-messages <n>', 'messages held at most; a full tower refuses and the sender routes elsewhere (default: 100000)', integer(1, 2 ** 31 - 1)),
+  maxQueueBytes: value('--max-queue-bytes <n>', 'payload bytes held at most (default: 268435456, 256 MiB)', integer(1, Number.MAX_SAFE_INTEGER)),
   drainTimeout: value('--drain-timeout <ms>', 'milliseconds a stop spends handing messages to peers (default: 10000)', integer(1, 2 ** 31 - 1)),
   key: path('--key <file>', 'the TLS private key (PEM); goes with --cert'),
   cert: path('--cert <file>', 'the TLS certificate (PEM); goes with --key'),
@@ -152,6 +154,8 @@ function towerOptions (flags: StartFlags): Partial<TowerOptions> & { hostname: s
   if (flags.byterate !== undefined) options.byterate = flags.byterate
   if (flags.killtimeout !== undefined) options.killtimeout = flags.killtimeout
   if (flags.drainTimeout !== undefined) options.drainTimeout = flags.drainTimeout
+  if (flags.maxQueueMessages !== undefined) options.maxQueueMessages = flags.maxQueueMessages
+  if (flags.maxQueueBytes !== undefined) options.maxQueueBytes = flags.maxQueueBytes
   return options
 }
 

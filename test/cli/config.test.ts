@@ -6,7 +6,8 @@
 import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { assertBuilt, run, tempDir } from './helpers/spawn.js'
+import { http, started } from './helpers/operate.js'
+import { assertBuilt, clacks, run, tempDir } from './helpers/spawn.js'
 
 assertBuilt()
 
@@ -38,6 +39,7 @@ const CASES: Case[] = [
   { name: 'the log format from the environment', env: { CLACKS_LOG_FORMAT: 'pretty' }, setting: '--log-format', value: 'pretty', source: 'env CLACKS_LOG_FORMAT' },
   { name: 'the log format defaults to json off a terminal', env: { CLACKS_LOG_FORMAT: '' }, setting: '--log-format', value: 'json', source: 'default' },
   { name: 'a DNS name with its port', env: { CLACKS_BOOTSTRAP_DNS: 'clacks.default.svc.cluster.local:7070' }, setting: '--bootstrap-dns', value: 'clacks.default.svc.cluster.local:7070', source: 'env CLACKS_BOOTSTRAP_DNS' },
+  { name: 'a queue limit from the file', file: { 'max-queue-messages': 500000 }, setting: '--max-queue-messages', value: 500000, source: 'file' },
   { name: 'no admin endpoint unless asked', setting: '--admin', value: null, source: 'unset' }
 ]
 
@@ -96,4 +98,15 @@ t.test('a CLACKS_ variable that is no setting is named, not silently ignored', a
   t.equal(result.code, 0)
   t.match(result.stderr, /^clacks config: CLACKS_DRAIN_TIMOUT is not a setting of clacks start: ignored$/m)
   t.match(result.stdout, /^--drain-timeout +10000 +default$/m)
+})
+
+t.test('start runs with what config shows: a queue limit from the environment bites', async t => {
+  const dir = tempDir(t)
+  const tower = clacks(t, ['start', '--port', '0', '--status-interval', '0'], {
+    env: { CLACKS_HOSTNAME: '127.0.0.1', CLACKS_ADMIN: '127.0.0.1:0', CLACKS_STATE_DIR: dir, CLACKS_MAX_QUEUE_MESSAGES: '2' }
+  })
+  const { admin } = await started(tower)
+  const answers = []
+  for (let i = 0; i < 3; i++) answers.push((await http('POST', `${admin}/enqueue`, `m${i}`)).status)
+  t.same(answers, [201, 201, 503], 'the third message meets a full queue')
 })
