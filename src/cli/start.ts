@@ -140,7 +140,7 @@ async function runStart (flags: StartFlags): Promise<void> {
           resolve()
         })
         .catch(error => log.error({ event: 'problem', reason: reason(error) }, `problem while stopping: ${reason(error)}`))
-    })
+    }, undefined, line => log.warn({ event: 'exiting-now' }, line))
   })
   process.exitCode = EXIT_OK
 }
