@@ -5,11 +5,15 @@
  *   GET  /metrics   Prometheus text format
  *   GET  /status    JSON: the tower, its options' rates, stats() and survey()
  *   POST /enqueue   the request body is the payload; 201 {"id": "…"}
+ *
+ * and the operator's routes of admin-operator.ts (/healthz, /readyz, /messages, /pause, /resume).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { ClacksError, type Tower } from '../index.js'
 import { formatHostPort, type HostPort } from './args.js'
 import { describeErrno, runtimeError } from './exit.js'
+import { operatorRoutes } from './admin-operator.js'
+import type { Health } from './health.js'
 import { TowerMetrics } from './metrics.js'
 
 /** What GET /status answers. Rates are null when unlimited (JSON has no Infinity). */
@@ -27,8 +31,9 @@ export interface AdminServer {
   close (): Promise<void>
 }
 
-export async function startAdmin (tower: Tower, at: HostPort): Promise<AdminServer> {
+export async function startAdmin (tower: Tower, at: HostPort, health?: Health): Promise<AdminServer> {
   const metrics = new TowerMetrics(tower)
+  const operator = operatorRoutes(tower, health)
   const started = Date.now()
   const server = createServer((request, response) => {
     route(request, response).catch((error: unknown) => {
@@ -42,6 +47,13 @@ export async function startAdmin (tower: Tower, at: HostPort): Promise<AdminServ
 
   async function route (request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://admin').pathname
+    const operatorRoute = operator.get(path)
+    if (operatorRoute !== undefined) {
+      const allowed = operatorRoute.method === 'GET' ? request.method === 'GET' || request.method === 'HEAD' : request.method === 'POST'
+      if (!allowed) response.setHeader('Allow', operatorRoute.method === 'GET' ? 'GET, HEAD' : 'POST')
+      const { status, body } = allowed ? operatorRoute.answer() : { status: 405, body: { error: `${path} takes ${operatorRoute.method}` } }
+      return reply(response, status, body)
+    }
     const allow = path === '/enqueue' ? 'POST' : 'GET, HEAD'
     if (path !== '/metrics' && path !== '/status' && path !== '/enqueue') return reply(response, 404, { error: 'not found: try /metrics, /status or POST /enqueue' })
     if (path === '/enqueue' ? request.method !== 'POST' : request.method !== 'GET' && request.method !== 'HEAD') {

@@ -41,6 +41,13 @@ export function rate (raw: string): number {
   return value === 0 ? Infinity : value
 }
 
+export function oneOf<T extends string> (choices: readonly T[]) {
+  return (raw: string): T => {
+    if (!(choices as readonly string[]).includes(raw)) throw new InvalidArgumentError(`must be one of ${choices.join(', ')}`)
+    return raw as T
+  }
+}
+
 export function hostname (raw: string): string {
   if (!HOSTNAME.test(raw)) throw new InvalidArgumentError('must be a DNS name or an IP address (letters, digits, ".", "-", "_", ":")')
   return raw
