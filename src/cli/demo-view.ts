@@ -23,6 +23,8 @@ export interface Frame {
   injected: number
   /** Most recent last. */
   events: string[]
+  /** Where the page that draws the network is served. */
+  url?: string
 }
 
 export interface DemoSettings {
@@ -75,6 +77,7 @@ export function renderTable (frame: Frame, settings: DemoSettings, screenRows = 
   const clock = settings.duration === undefined ? seconds(frame.elapsed) : `${seconds(frame.elapsed)} of ${settings.duration}s`
   const lines: string[] = [
     `${BOLD}Clacks demo${RESET} · ${describeSettings(settings)} · ${clock}`,
+    frame.url === undefined ? '' : `${DIM}watch it live in a browser:${RESET} ${frame.url}`,
     '',
     `${DIM}                                  peers known by status${RESET}`,
     `${BOLD}tower  address                new  alive  lost  dead   queue   in/s  out/s  in flight${RESET}`
