@@ -9,7 +9,7 @@ import { request } from 'node:http'
 import type { Tower } from '../../src/index.js'
 import { startAdmin, type AdminServer } from '../../src/cli/admin.js'
 import { towerOn, waitFor } from '../helpers/towers.js'
-import { haveChromium, openBrowser, screenshot } from './browser.js'
+import { browserSkip, openBrowser, screenshot } from './helpers/browser.js'
 
 const HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> & "quotes"'
 
@@ -100,7 +100,7 @@ t.test('the page is served under a strict CSP, and writes refuse other sites', a
   t.same(JSON.parse((await http('POST', `${admin.url}/resume`)).text), { paused: false })
 })
 
-t.test('in a browser', { skip: haveChromium() ? false : 'no chromium here (.ci/run installs it)' }, async t => {
+t.test('in a browser', { skip: browserSkip() }, async t => {
   const { a, b, c, admin } = await network(t)
   const { page, errors } = await openBrowser(t)
   await page.goto(admin.url)

@@ -4,11 +4,11 @@
  */
 import t from 'tap'
 import { assertBuilt, clacks } from '../cli/helpers/spawn.js'
-import { haveChromium, openBrowser, screenshot } from './browser.js'
+import { browserSkip, openBrowser, screenshot } from './helpers/browser.js'
 
 assertBuilt()
 
-t.test('the demo page draws the whole network, live', { skip: haveChromium() ? false : 'no chromium here (.ci/run installs it)' }, async t => {
+t.test('the demo page draws the whole network, live', { skip: browserSkip() }, async t => {
   const demo = clacks(t, ['demo', '--towers', '6', '--messages', '30', '--sendrate', '20'])
   const [, url] = await demo.waitFor('stdout', /watch it live in a browser: (http:\/\/127\.0\.0\.1:\d+\/)/, 30_000) as unknown as [string, string]
   const { page, errors } = await openBrowser(t)
