@@ -88,6 +88,8 @@ t.test('the page is served under a strict CSP, and writes refuse other sites', a
   t.match(String(page.headers['content-security-policy']), /default-src 'none'; script-src 'self'/)
   t.equal((await http('GET', `${admin.url}/static/../admin.ts`)).status, 404, 'nothing outside the static set')
   t.equal((await http('GET', `${admin.url}/pause`)).status, 405)
+  t.equal((await http('HEAD', `${admin.url}/events`)).status, 405, 'a stream is only for GET')
+  t.equal((await http('HEAD', `${admin.url}/`)).status, 200)
   const forged = await http('POST', `${admin.url}/pause`, { Origin: 'http://evil.example' })
   t.equal(forged.status, 403, 'a cross-site POST is refused')
   const crossSite = await http('POST', `${admin.url}/pause`, { 'Sec-Fetch-Site': 'cross-site' })

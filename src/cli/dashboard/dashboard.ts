@@ -29,7 +29,8 @@ export class Dashboard {
     const write = path === '/pause' || path === '/resume'
     const asset = path === '/' ? 'dashboard.html' : path.startsWith('/static/') ? path.slice('/static/'.length) : undefined
     if (!write && path !== '/events' && (asset === undefined || !this.#assets.has(asset))) return false
-    const allow = write ? 'POST' : 'GET, HEAD'
+    // A stream has no end for HEAD to stop at.
+    const allow = write ? 'POST' : path === '/events' ? 'GET' : 'GET, HEAD'
     if (!allow.split(', ').includes(request.method ?? '')) {
       json(response, 405, { error: `${path} takes ${allow}` }, { Allow: allow })
       return true

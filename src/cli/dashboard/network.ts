@@ -89,8 +89,10 @@ export async function startNetworkView (towers: NetworkTower[], at: HostPort, ti
       response.end('not found: the page is at /, its feed at /events\n')
       return
     }
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' })
+    // A stream has no end for HEAD to stop at.
+    const allow = path === '/events' ? 'GET' : 'GET, HEAD'
+    if (!allow.split(', ').includes(request.method ?? '')) {
+      response.writeHead(405, { Allow: allow, 'Content-Type': 'text/plain; charset=utf-8' })
       response.end(`${path} takes GET\n`)
       return
     }
