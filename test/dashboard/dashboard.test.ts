@@ -115,7 +115,7 @@ t.test('in a browser', { skip: browserSkip() }, async t => {
 
   const hostile = b.enqueue(HOSTILE)
   const cell = page.locator('#messages td.payload code', { hasText: 'onerror' })
-  await cell.waitFor({ timeout: 15_000 }).catch(async (error: unknown) => {
+  await cell.waitFor({ timeout: 30_000 }).catch(async (error: unknown) => {
     t.comment(await page.locator('#messages').textContent(), await page.locator('#events').textContent(), JSON.stringify(a.stats()), JSON.stringify(b.stats()))
     throw error
   })
@@ -145,7 +145,7 @@ t.test('in a browser', { skip: browserSkip() }, async t => {
   await page.locator('#sending', { hasText: 'paused' }).waitFor()
   const sentWhenPaused = a.stats().sent
   const held = (tower: Tower): number => tower.stats().queued + tower.stats().inFlight
-  await waitFor(() => held(b) + held(c) === 0, 15_000, 'every message to come to the paused tower')
+  await waitFor(() => held(b) + held(c) === 0, 30_000, 'every message to come to the paused tower')
   t.equal(held(a), 13, 'b and c still send: every message comes to a and stays')
   t.equal(a.stats().sent, sentWhenPaused, 'paused from the page, a sends nothing')
   await page.locator('#events', { hasText: 'sending paused from the dashboard' }).waitFor()
