@@ -4,11 +4,10 @@
  *   GET  /healthz   200 while the process serves
  *   GET  /readyz    200 when ready, 503 with the reasons when not (see health.ts)
  *   GET  /messages  the messages held, queued and in flight: [{id, hops, bytes}]
- *   POST /pause     stop sending (receiving goes on): lets a census settle
- *   POST /resume    send again
  *
- * /messages and a pause across the network give an exact census: paused
- * towers settle what is in flight, then every message is held by one tower.
+ * /messages and a pause across the network (POST /pause, served with the
+ * dashboard) give an exact census: paused towers settle what is in flight,
+ * then every message is held by one tower.
  */
 import type { Tower } from '../index.js'
 import type { Health } from './health.js'
@@ -21,9 +20,7 @@ export interface OperatorRoute {
 export function operatorRoutes (tower: Tower, health: Health | undefined): Map<string, OperatorRoute> {
   const routes = new Map<string, OperatorRoute>([
     ['/healthz', { method: 'GET', answer: () => ({ status: 200, body: { live: true } }) }],
-    ['/messages', { method: 'GET', answer: () => ({ status: 200, body: heldMessages(tower) }) }],
-    ['/pause', { method: 'POST', answer: () => { tower.pause(); return { status: 200, body: { paused: true } } } }],
-    ['/resume', { method: 'POST', answer: () => { tower.resume(); return { status: 200, body: { paused: false } } } }]
+    ['/messages', { method: 'GET', answer: () => ({ status: 200, body: heldMessages(tower) }) }]
   ])
   if (health !== undefined) {
     routes.set('/readyz', {

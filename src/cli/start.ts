@@ -39,7 +39,7 @@ export const FLAGS = {
   key: path('--key <file>', 'the TLS private key (PEM); goes with --cert'),
   cert: path('--cert <file>', 'the TLS certificate (PEM); goes with --key'),
   stateDir: path('--state-dir <dir>', 'where the generated key and certificate are kept when --key/--cert are not given (default: $STATE_DIRECTORY, else $XDG_STATE_HOME/clacks, else ~/.local/state/clacks)'),
-  admin: value('--admin <host:port>', 'serve /metrics, /status and POST /enqueue over HTTP here (a bare port means 127.0.0.1:PORT)', listenAddress),
+  admin: value('--admin <host:port>', 'serve the dashboard, /metrics, /status and POST /enqueue over HTTP here (a bare port means 127.0.0.1:PORT)', listenAddress),
   adminPublic: boolean('--admin-public', 'allow --admin on an address that is not loopback (anyone who reaches it can enqueue)'),
   print: boolean('--print', 'write each message that arrives to stdout as a JSON line {id, hops, from, encoding, payload}'),
   statusInterval: value('--status-interval <seconds>', 'seconds between status lines on stderr; 0 for none (default: 60)', raw => raw === '0' ? 0 : seconds(raw)),
@@ -107,7 +107,7 @@ async function runStart (flags: StartFlags): Promise<void> {
   log.info({ event: 'up', instance: tower.instanceId, certificate: pair.origin }, `tower ${formatHostPort(tower)} is up (instance ${tower.instanceId.slice(0, 12)}), ${pair.origin}`)
   log.info({ event: 'rates', sendrate: finite(tower.options.sendrate), byterate: finite(tower.options.byterate), peersKnown: tower.survey().length },
     `sendrate ${formatRate(tower.options.sendrate, 'msg')}, byterate ${formatRate(tower.options.byterate, 'B')}; peers known: ${tower.survey().length}`)
-  if (admin !== undefined) log.info({ event: 'admin', url: admin.url }, `admin endpoint ${admin.url} (/metrics, /status, POST /enqueue, /healthz, /readyz)`)
+  if (admin !== undefined) log.info({ event: 'admin', url: admin.url }, `admin endpoint ${admin.url} (dashboard at /, /events, /metrics, /status, POST /enqueue, /healthz, /readyz)`)
   log.info({ event: 'ready-for-input' }, 'type lines to enqueue them; Ctrl-C to hand everything to peers and stop')
 
   const quiet = flags.quiet === true
