@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { certCommand } from './cert.js'
+import { conformanceCommand } from './conformance.js'
 import { demoCommand } from './demo.js'
 import { EXIT_OK, EXIT_USAGE, report } from './exit.js'
 import { startCommand } from './start.js'
@@ -34,7 +35,7 @@ export function program (): Command {
     .helpCommand(false)
     .exitOverride()
   clacks.configureOutput({ outputError: oneLine(clacks) })
-  for (const command of [demoCommand(), startCommand(), statusCommand(), certCommand()]) {
+  for (const command of [demoCommand(), startCommand(), statusCommand(), certCommand(), conformanceCommand()]) {
     command.helpOption('-h, --help', 'show help').exitOverride().configureOutput({ outputError: oneLine(command) })
     clacks.addCommand(command)
   }
