@@ -54,7 +54,7 @@ export function formatReport (report: SuiteReport): string {
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map(row => (row[i] as string).length)))
   const line = (cells: string[]): string => cells.map((cell, i) => i === cells.length - 1 ? cell : cell.padEnd(widths[i] as number)).join('  ')
   const { pass, fail, info } = report.counts
-  const skipped = report.skipped.length === 0 ? '' : `, ${report.skipped.length} skipped (${report.skipped.join(', ')})`
+  const skipped = report.skipped.length === 0 ? '' : `, ${report.skipped.length} skipped${report.skipped.length <= 3 ? ` (${report.skipped.join(', ')})` : ''}`
   return [
     `conformance of ${report.target}`,
     line(header),
