@@ -160,8 +160,10 @@ class Link:
         for seq, held in self.in_flight:
             if same_acceptor and seq <= welcome.settled_through and seq not in refused:
                 self.tower.counters["acked"] += 1  # the acceptor has it: custody ended
+                self.tower.counters["in_doubt_delivered"] += 1
             else:
                 back.append(held)
+                self.tower.counters["in_doubt_returned"] += 1
         self.in_flight = []
         self.tower.requeue(back)
         self.next_seq = welcome.settled_through + 1
