@@ -4,7 +4,7 @@ import { ConformancePeer } from '../conformance/peer.js'
 import { runConformance, type CaseResult, type SuiteReport } from '../conformance/run.js'
 import { EXIT_OK, EXIT_RUNTIME, runtimeError } from './exit.js'
 import { addFlags, boolean, list, readFlags, value } from './flags.js'
-import { formatHostPort, hostPort, seconds, towerAddress, type HostPort } from './args.js'
+import { formatHostPort, hostPort, isLoopback, seconds, towerAddress, type HostPort } from './args.js'
 
 const FLAGS = {
   json: boolean('--json', 'print the results as one JSON document on stdout (for machines)'),
@@ -12,6 +12,7 @@ const FLAGS = {
   timeout: value('--timeout <seconds>', 'how long to wait for each answer from the tower (default: 5)', seconds),
   handshakeTimeout: value('--handshake-timeout <seconds>', 'the handshake timeout the tower keeps (default: 10, PROTOCOL.md §5)', seconds),
   as: value('--as <host:port>', 'the address the suite claims in its Hello and Announce; nothing should listen there (default: 127.0.0.9:1)', towerAddress),
+  listen: value('--listen <host:port>', 'where the suite listens for the tower to dial it, in the dialer cases (default: 127.0.0.9:0 when the tower is on loopback; otherwise those cases are skipped)', (raw: string) => hostPort(raw, true)),
   only: list('--only <prefix...>', 'run only the cases whose id starts with one of these (e.g. handshake resume.in-doubt)', (raw: string) => raw)
 }
 
@@ -37,6 +38,7 @@ export function conformanceCommand (): Command {
       timeoutMs,
       handshakeTimeoutMs: (flags.handshakeTimeout ?? 10) * 1000,
       self: flags.as ?? DEFAULT_SELF,
+      listen: flags.listen ?? (isLoopback(target.hostname) ? { hostname: '127.0.0.9', port: 0 } : undefined),
       quick: flags.quick === true,
       only: flags.only,
       onResult: flags.json === true ? undefined : result => process.stderr.write(`${MARK[result.verdict]}  ${result.id}  ${result.seen}\n`)

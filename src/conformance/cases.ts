@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import { GoodbyeReason, type Frame } from '../gen/clacks/v1/frame.js'
 import { addressProblem } from '../tower/address.js'
+import { DIALER_CASES } from './dialer-cases.js'
 import { ConformancePeer, describe, describeAll } from './peer.js'
 import { body, type CaseContext, delimited, expectFrames, expectGoodbye, goodbye, info, mismatch, type Outcome, pass, untilAck, varint } from './context.js'
 
@@ -505,7 +506,7 @@ const hostile: ConformanceCase[] = [
 ]
 
 /** Every case, in the order they run. The liveness check after them is the runner's. */
-export const CASES: readonly ConformanceCase[] = [...handshake, ...transport, ...messages, ...resume, ...announce, ...goodbyes, ...hostile]
+export const CASES: readonly ConformanceCase[] = [...handshake, ...transport, ...messages, ...resume, ...announce, ...goodbyes, ...DIALER_CASES, ...hostile]
 
 /** The last case, run after all others: is the tower still up and serving a good dialer? */
 export const STILL_SERVES: ConformanceCase = {

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { ConnectionError, ProtocolError } from '../errors.js'
 import { Frame, GoodbyeReason, type Goodbye, type Hello, type Message, type Welcome } from '../gen/clacks/v1/frame.js'
 import type { TowerAddress } from '../tower/address.js'
+import type { DialerFixture } from './dialer-cases.js'
 import { ConformancePeer, describe, describeAll, goodbyeName, type DialOptions } from './peer.js'
 
 export type Verdict = 'pass' | 'fail' | 'info'
@@ -25,6 +26,8 @@ export interface SuiteSettings {
   handshakeTimeoutMs: number
   /** The address the suite claims in its Hello and Announce frames: nothing should listen there. */
   self: TowerAddress
+  /** Where the suite's own acceptor listens for the dialer cases (port 0: any); none skips them. */
+  listen?: TowerAddress
 }
 
 export const pass = (seen: string): Outcome => ({ verdict: 'pass', seen })
@@ -43,10 +46,13 @@ export interface Identity {
 
 export class CaseContext {
   readonly settings: SuiteSettings
+  /** The dialer cases' shared link from the tower to the suite. */
+  readonly dialer: DialerFixture
   readonly #peers: ConformancePeer[] = []
 
-  constructor (settings: SuiteSettings) {
+  constructor (settings: SuiteSettings, dialer: DialerFixture) {
     this.settings = settings
+    this.dialer = dialer
   }
 
   get timeout (): number {

@@ -78,6 +78,11 @@ export class ConformancePeer {
     })
   }
 
+  /** A connection the tower under test opened to the suite's acceptor. */
+  static accepted (socket: TLSSocket): ConformancePeer {
+    return new ConformancePeer(socket)
+  }
+
   /** The ALPN protocol the tower selected, or false for none. */
   get alpn (): string | false {
     return this.#socket.alpnProtocol ?? false

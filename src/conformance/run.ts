@@ -5,6 +5,7 @@
  */
 import { CASES, STILL_SERVES, type ConformanceCase } from './cases.js'
 import { CaseContext, type Outcome, type SuiteSettings, type Verdict } from './context.js'
+import { DialerFixture } from './dialer-cases.js'
 
 export interface CaseResult extends Outcome {
   id: string
@@ -34,10 +35,15 @@ export async function runConformance (options: SuiteOptions): Promise<SuiteRepor
   const chosen = CASES.filter(c => options.only === undefined || options.only.some(prefix => c.id.startsWith(prefix)))
   const runs = chosen.filter(c => !(options.quick && c.slow === true))
   const results: CaseResult[] = []
-  for (const conformanceCase of [...runs, STILL_SERVES]) {
-    const result = await runCase(conformanceCase, options)
-    results.push(result)
-    options.onResult?.(result)
+  const dialer = new DialerFixture()
+  try {
+    for (const conformanceCase of [...runs, STILL_SERVES]) {
+      const result = await runCase(conformanceCase, options, dialer)
+      results.push(result)
+      options.onResult?.(result)
+    }
+  } finally {
+    await dialer.close()
   }
   const counts: Record<Verdict, number> = { pass: 0, fail: 0, info: 0 }
   for (const result of results) counts[result.verdict]++
@@ -49,8 +55,8 @@ export async function runConformance (options: SuiteOptions): Promise<SuiteRepor
   }
 }
 
-async function runCase (conformanceCase: ConformanceCase, settings: SuiteSettings): Promise<CaseResult> {
-  const context = new CaseContext(settings)
+async function runCase (conformanceCase: ConformanceCase, settings: SuiteSettings, dialer: DialerFixture): Promise<CaseResult> {
+  const context = new CaseContext(settings, dialer)
   const started = Date.now()
   let outcome: Outcome
   try {

@@ -18,9 +18,9 @@ function failures (report: SuiteReport): string {
   return report.results.filter(r => r.verdict !== 'pass').map(r => `${r.verdict} ${r.id}: ${r.seen}`).join('\n')
 }
 
-t.test('every case passes against the TypeScript tower, the slow one included', async t => {
+t.test('every case passes against the TypeScript tower, as acceptor and as dialer, the slow one included', async t => {
   const tower = await towerOn(t, '127.0.0.2', { handshakeTimeout: 500 })
-  const report = await runConformance({ target: { hostname: '127.0.0.2', port: tower.port }, timeoutMs: 5000, handshakeTimeoutMs: 500, self: SELF, quick: false })
+  const report = await runConformance({ target: { hostname: '127.0.0.2', port: tower.port }, timeoutMs: 5000, handshakeTimeoutMs: 500, self: SELF, listen: { hostname: '127.0.0.10', port: 0 }, quick: false })
   t.equal(report.counts.fail + report.counts.info, 0, failures(report) || 'all pass')
   t.same(report.results.map(r => r.id), [...CASES.map(c => c.id), 'alive.after-hostile'], 'every case ran, the liveness check last')
   t.ok(report.results.every(r => /^§\d+/.test(r.section)), 'each case cites a PROTOCOL.md section')

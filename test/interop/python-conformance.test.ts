@@ -22,7 +22,7 @@ t.test('the Python codec decodes and encodes every golden vector byte for byte',
 
 t.test('the Python tower passes clacks conformance, the slow case included', { skip }, async t => {
   const tower = await PythonTower.start(t, python, '127.0.0.6', tempDir(t), ['--handshake-timeout', '0.5'])
-  const report = await runConformance({ target: { hostname: '127.0.0.6', port: tower.port }, timeoutMs: 5000, handshakeTimeoutMs: 500, self: { hostname: '127.0.0.9', port: 1 }, quick: false })
+  const report = await runConformance({ target: { hostname: '127.0.0.6', port: tower.port }, timeoutMs: 5000, handshakeTimeoutMs: 500, self: { hostname: '127.0.0.9', port: 1 }, listen: { hostname: '127.0.0.11', port: 0 }, quick: false })
   const problems = report.results.filter(r => r.verdict !== 'pass').map(r => `${r.verdict} ${r.id}: ${r.seen}`)
   t.same(problems, [], `${report.counts.pass} passed`)
   t.ok((await tower.stats()).queued > 0, 'the Python tower holds what the suite handed it')
