@@ -265,14 +265,19 @@ export class Tower extends EventEmitter<TowerEvents> {
     await this.#linkFor(peer).announce()
   }
 
-  /** Refuses a tower from now on: nothing from it is taken, nothing is sent to it. */
+  /**
+   * Refuses a tower from now on: nothing from it is taken, nothing is sent to
+   * it. Messages already sent to it and not yet acknowledged stay this
+   * tower's, and go nowhere else, until it has settled them (it may hold
+   * them already); its link then ends (see Link.retire).
+   */
   ignore (hostname: string, port: number): void {
     this.#assertStarted()
     this.#checkAddress(hostname, port)
     const peer = this.#peers.ignore({ hostname, port })
-    this.#links.get(peer.key)?.abandon()
-    this.#links.delete(peer.key)
-    this.#backoffs.delete(peer.key)
+    const link = this.#links.get(peer.key)
+    if (link === undefined) this.#backoffs.delete(peer.key)
+    else link.retire(GoodbyeReason.GOODBYE_REASON_IGNORED)
     for (const connection of this.#inbound) {
       const dialer = connection.dialer
       if (dialer !== undefined && this.#peers.get(dialer.hostname, dialer.port) === peer) connection.close(GoodbyeReason.GOODBYE_REASON_IGNORED)
@@ -497,7 +502,13 @@ export class Tower extends EventEmitter<TowerEvents> {
       this.#peers.markSuccess(link.peer)
       this.#peers.add(tower)
     },
-    connectedChanged: delta => { this.#outboundConnections += delta }
+    connectedChanged: delta => { this.#outboundConnections += delta },
+    retired: link => {
+      if (this.#links.get(link.peer.key) !== link) return
+      this.#links.delete(link.peer.key)
+      this.#backoffs.delete(link.peer.key)
+      this.#checkDrained()
+    }
     }
   }
 
