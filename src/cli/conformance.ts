@@ -12,7 +12,7 @@ const FLAGS = {
   timeout: value('--timeout <seconds>', 'how long to wait for each answer from the tower (default: 5)', seconds),
   handshakeTimeout: value('--handshake-timeout <seconds>', 'the handshake timeout the tower keeps (default: 10, PROTOCOL.md §5)', seconds),
   as: value('--as <host:port>', 'the address the suite claims in its Hello and Announce; nothing should listen there (default: 127.0.0.9:1)', towerAddress),
-  listen: value('--listen <host:port>', 'where the suite listens for the tower to dial it, in the dialer cases (default: 127.0.0.9:0 when the tower is on loopback; otherwise those cases are skipped)', (raw: string) => hostPort(raw, true)),
+  listen: value('--listen <host:port>', 'where the suite listens for the tower to dial it, in the dialer cases (default: 127.0.0.1:0, any free port, when the tower is on loopback; otherwise those cases are skipped)', (raw: string) => hostPort(raw, true)),
   only: list('--only <prefix...>', 'run only the cases whose id starts with one of these (e.g. handshake resume.in-doubt)', (raw: string) => raw)
 }
 
@@ -38,7 +38,7 @@ export function conformanceCommand (): Command {
       timeoutMs,
       handshakeTimeoutMs: (flags.handshakeTimeout ?? 10) * 1000,
       self: flags.as ?? DEFAULT_SELF,
-      listen: flags.listen ?? (isLoopback(target.hostname) ? { hostname: '127.0.0.9', port: 0 } : undefined),
+      listen: flags.listen ?? (isLoopback(target.hostname) ? { hostname: '127.0.0.1', port: 0 } : undefined),
       quick: flags.quick === true,
       only: flags.only,
       onResult: flags.json === true ? undefined : result => process.stderr.write(`${MARK[result.verdict]}  ${result.id}  ${result.seen}\n`)
