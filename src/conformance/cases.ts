@@ -5,7 +5,7 @@
  * throws (a mismatch, a timeout) and fails with that.
  */
 import { randomBytes } from 'node:crypto'
-import { GoodbyeReason, type Frame } from '../gen/clacks/v1/frame.js'
+import { GoodbyeReason, Message, type Frame } from '../gen/clacks/v1/frame.js'
 import { addressProblem } from '../tower/address.js'
 import { DIALER_CASES } from './dialer-cases.js'
 import { ConformancePeer, describe, describeAll } from './peer.js'
@@ -196,8 +196,7 @@ const messages: ConformanceCase[] = [
     async run (context) {
       const { peer } = await context.open()
       // Message field 15 (a varint), which v1 does not define.
-      const message = Buffer.concat([body(context.message(1)).subarray(2), Buffer.from([0x78, 0x2a])])
-      peer.write(delimited(Buffer.concat([Buffer.from([0x1a]), varint(message.length), message])))
+      peer.write(delimited(messageField(Buffer.concat([messageBody(context.message(1)), Buffer.from([0x78, 0x2a])]))))
       return pass(describeAll(await untilAck(peer, 1, context.timeout)))
     }
   },
@@ -476,8 +475,7 @@ const hostile: ConformanceCase[] = [
     section: '§3',
     title: 'field number 0 inside a Message gets Goodbye PROTOCOL_ERROR',
     async run (context) {
-      const message = Buffer.concat([body(context.message(2)).subarray(2), Buffer.from([0x00, 0x00])])
-      return await refusedAfterOne(context, delimited(Buffer.concat([Buffer.from([0x1a]), varint(message.length), message])))
+      return await refusedAfterOne(context, delimited(messageField(Buffer.concat([messageBody(context.message(2)), Buffer.from([0x00, 0x00])]))))
     }
   },
   {
@@ -518,6 +516,17 @@ export const STILL_SERVES: ConformanceCase = {
     peer.send(context.message(1), context.message(2))
     return pass(describeAll(await untilAck(peer, 2, context.timeout)))
   }
+}
+
+/** The encoded Message inside a Message frame. */
+function messageBody (frame: Frame): Buffer {
+  if (frame.kind?.$case !== 'message') throw new TypeError('not a Message frame')
+  return Buffer.from(Message.encode(frame.kind.value).finish())
+}
+
+/** A Frame body whose Message field (3) holds these bytes, whatever they are. */
+function messageField (message: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from([0x1a]), varint(message.length), message])
 }
 
 function isGoodbye (frame: Frame | undefined, reason: GoodbyeReason): boolean {
