@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks the golden frames of test/vectors/ (PROTOCOL.md §18) with the Python
 protobuf runtime and the Python tower's framing: each NAME.bin decodes to
-what NAME.json describes, and that frame encodes back to exactly NAME.bin.
+what NAME.json describes, and that frame encodes back to exactly NAME.bin;
+each invalid/NAME.bin is refused.
 
     python3 vectors_check.py [VECTORS_DIR]     # exits 1 on the first mismatch
 """
@@ -15,7 +16,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "gen
 from clacks.v1 import frame_pb2  # noqa: E402
 from google.protobuf.descriptor import FieldDescriptor  # noqa: E402
 
-from clacks_py.framing import FrameBuffer, encode  # noqa: E402
+from clacks_py.framing import FrameBuffer, FrameError, encode  # noqa: E402
 
 
 def expected_value(field, value):
@@ -69,7 +70,18 @@ def main():
         assert encode(frame) == data, f"{bin_path.name}: encodes to other bytes"
         count += 1
     assert count > 0, f"no vectors in {directory}"
-    print(f"{count} vectors decode and encode byte for byte")
+    refused = 0
+    for bin_path in sorted((directory / "invalid").glob("*.bin")):
+        buffer = FrameBuffer()
+        buffer.push(bin_path.read_bytes())
+        try:
+            buffer.next()
+        except FrameError:
+            refused += 1
+            continue
+        raise AssertionError(f"invalid/{bin_path.name} was accepted")
+    assert refused > 0, f"no invalid vectors in {directory / 'invalid'}"
+    print(f"{count} vectors decode and encode byte for byte; {refused} invalid ones are refused")
 
 
 if __name__ == "__main__":
