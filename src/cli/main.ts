@@ -9,6 +9,7 @@ import { certCommand } from './cert.js'
 import { conformanceCommand } from './conformance.js'
 import { demoCommand } from './demo.js'
 import { EXIT_OK, EXIT_USAGE, report } from './exit.js'
+import { simulateCommand } from './simulate.js'
 import { startCommand } from './start.js'
 import { statusCommand } from './status.js'
 import { guardStdout } from './stdout.js'
@@ -35,7 +36,7 @@ export function program (): Command {
     .helpCommand(false)
     .exitOverride()
   clacks.configureOutput({ outputError: oneLine(clacks) })
-  for (const command of [demoCommand(), startCommand(), statusCommand(), certCommand(), conformanceCommand()]) {
+  for (const command of [demoCommand(), startCommand(), statusCommand(), certCommand(), simulateCommand(), conformanceCommand()]) {
     command.helpOption('-h, --help', 'show help').exitOverride().configureOutput({ outputError: oneLine(command) })
     clacks.addCommand(command)
   }

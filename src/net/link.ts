@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto'
-import { connect, type SecureContext, type TLSSocket } from 'node:tls'
 import { ConnectionError, HandshakeTimeoutError, ProtocolError, RefusedError } from '../errors.js'
 import { GoodbyeReason, RefusalReason, type Frame, type Goodbye, type Refusal, type Welcome } from '../gen/clacks/v1/frame.js'
 import type { TowerDescriptor } from '../gen/clacks/v1/tower.js'
@@ -10,10 +8,9 @@ import type { Peer } from '../tower/peer-table.js'
 import type { Backoff } from './backoff.js'
 import { FramedSocket, type FrameHandler } from './framed-socket.js'
 import { PROTOCOL_VERSION } from './inbound.js'
+import type { Transport } from './transport.js'
 import { FRAME_HEADER_ROOM, MESSAGE_FRAME_OVERHEAD } from '../wire/limits.js'
 import { messageId, messagePayload, recordFrameSize, recordOfMessage, type MessageRecord } from '../wire/message-fast-path.js'
-
-export const ALPN_PROTOCOL = 'clacks/1'
 
 /** Why messages came back to the queue. */
 export type ReturnReason = 'refused' | 'not-received' | 'abandoned'
@@ -28,18 +25,19 @@ export interface LinkSettings {
   backoffInitial: number
   backoffMax: number
   killtimeout: number
-  ca: string | Buffer | undefined
 }
 
 /** What the dialer side needs from the tower. */
 export interface LinkHost {
   readonly instanceId: Uint8Array
-  /** The TLS settings of every dial (TLS 1.3, the CA if any), made once: a context per dial cost more than the rest of it. */
-  readonly secureContext: SecureContext
+  /** How dials are made (node:tls in production). */
+  readonly transport: Transport
   readonly self: TowerAddress
   readonly settings: LinkSettings
   readonly clock: Clock
   readonly random: () => number
+  /** A new random 16-byte id (for a session). */
+  newId (): Buffer
   /** The peer now holds this many of our messages: our custody of them ended. */
   delivered (link: Link, count: number): void
   /** These are ours again and go back to the queue. */
@@ -110,7 +108,7 @@ export class Link {
   /** The acceptor's instance id in the current or last session. */
   #remoteInstance: Uint8Array = Buffer.alloc(0)
   /** This link's session id: the acceptor keeps our session under it across reconnections. */
-  readonly #sessionId = randomBytes(16)
+  readonly #sessionId: Buffer
   #nextSeq = 1
   /** The highest seq acknowledged in this session: acks never go back. */
   #lastAck = 0
@@ -136,6 +134,7 @@ export class Link {
     this.peer = peer
     this.#host = host
     this.#backoff = backoff
+    this.#sessionId = host.newId()
     this.#window = host.settings.maxInFlight
     this.#remoteMaxFrameBytes = host.settings.maxFrameBytes
   }
@@ -362,26 +361,8 @@ export class Link {
     this.#backoff.attempted(now)
     this.#transition('connecting')
     const settings = this.#host.settings
-    const socket: TLSSocket = connect({
-      host: this.peer.hostname,
-      port: this.peer.port,
-      ALPNProtocols: [ALPN_PROTOCOL],
-      secureContext: this.#host.secureContext,
-      rejectUnauthorized: settings.ca !== undefined,
-      servername: isIpLiteral(this.peer.hostname) ? undefined : this.peer.hostname
-    })
-    // The handler needs the socket it serves: it is only called once `framed` is set.
-    const framed: FramedSocket = new FramedSocket(socket, settings.maxFrameBytes, this.#handlerFor(() => framed))
-    this.#socket = framed
-    this.#handshakeTimer = this.#host.clock.setTimeout(() => {
-      framed.destroy(new HandshakeTimeoutError(settings.handshakeTimeout))
-    }, settings.handshakeTimeout)
-    socket.once('secureConnect', () => {
+    const stream = this.#host.transport.dial(this.peer, () => {
       if (this.#socket !== framed) return
-      if (socket.alpnProtocol !== ALPN_PROTOCOL) {
-        framed.destroy(new ProtocolError(`peer does not speak ${ALPN_PROTOCOL}`))
-        return
-      }
       framed.send({
         kind: {
           $case: 'hello',
@@ -396,6 +377,12 @@ export class Link {
       })
       if (announceOnly || this.#announceWaiters.length > 0) this.#sendAnnounce()
     })
+    // The handler needs the socket it serves: it is only called once `framed` is set.
+    const framed: FramedSocket = new FramedSocket(stream, settings.maxFrameBytes, this.#handlerFor(() => framed), this.#host.clock)
+    this.#socket = framed
+    this.#handshakeTimer = this.#host.clock.setTimeout(() => {
+      framed.destroy(new HandshakeTimeoutError(settings.handshakeTimeout))
+    }, settings.handshakeTimeout)
   }
 
   #welcome (welcome: Welcome): void {
@@ -576,8 +563,4 @@ export class Link {
     this.#state = to
     if (wasConnected !== this.connected) this.#host.connectedChanged(wasConnected ? -1 : 1)
   }
-}
-
-function isIpLiteral (hostname: string): boolean {
-  return /^[\d.]+$/.test(hostname) || hostname.includes(':')
 }
