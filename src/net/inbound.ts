@@ -100,7 +100,7 @@ export class InboundConnection implements FrameHandler {
       // A Message frame not in the canonical form (another implementation's encoder) comes decoded.
       case 'message': return this.message(recordOfMessage(kind.value, newMessageRecord()))
       case 'announce': return this.#announce(kind.value.tower)
-      case 'goodbye': return this.close()
+      case 'goodbye': return this.#dialerLeft()
       default: return this.#protocolError(`a dialer does not send ${kind.$case}`)
     }
   }
@@ -151,6 +151,13 @@ export class InboundConnection implements FrameHandler {
     this.#acknowledge()
     this.#state = 'closed'
     this.#socket.goodbye(reason)
+  }
+
+  /** The dialer said Goodbye: settle what was read, answer nothing more, close (PROTOCOL.md §9). */
+  #dialerLeft (): void {
+    this.#acknowledge()
+    this.#state = 'closed'
+    this.#socket.end()
   }
 
   /** A newer connection of the same session takes over; frames not yet processed here are dropped. */
@@ -205,11 +212,13 @@ export class InboundConnection implements FrameHandler {
   #resumeOrStart (hello: Hello): InboundSession {
     const sessions = this.#host.sessions
     const id = Buffer.from(hello.sessionId).toString('hex')
+    const dialer = Buffer.from(hello.instanceId).toString('hex')
     const resuming = Buffer.from(this.#host.instanceId).equals(hello.resumeInstanceId)
     let session = sessions.find(id)
     // The session's old connection may still be open (a reset we have not seen yet): end it first.
     session?.connection?.replace()
-    if (session === undefined || !resuming) session = sessions.start(id)
+    // A session is one dialer instance's: the same id from another instance (a restart, or a guess) starts afresh.
+    if (session === undefined || !resuming || session.dialer !== dialer) session = sessions.start(id, dialer)
     else sessions.touch(session)
     session.connection = this
     session.brokenAt = undefined

@@ -6,6 +6,8 @@
 export interface InboundSession {
   /** The session id the dialer chose for its link, hex. */
   readonly id: string
+  /** The instance id of the dialer that started it, hex: only that instance resumes it. */
+  readonly dialer: string
   /** The highest sequence number settled (held or refused). */
   settled: number
   /** Refused sequence numbers within the last window below `settled`, ascending. */
@@ -36,10 +38,10 @@ export class SessionTable {
   }
 
   /** A fresh session under this id, replacing any earlier one. */
-  start (id: string): InboundSession {
+  start (id: string, dialer: string): InboundSession {
     this.#sessions.delete(id)
     this.#evictIfFull()
-    const session: InboundSession = { id, settled: 0, refused: [], connection: undefined, brokenAt: undefined }
+    const session: InboundSession = { id, dialer, settled: 0, refused: [], connection: undefined, brokenAt: undefined }
     this.#sessions.set(id, session)
     return session
   }

@@ -63,7 +63,7 @@ export enum GoodbyeReason {
   GOODBYE_REASON_TOO_MANY_CONNECTIONS = 6,
   /** GOODBYE_REASON_HANDSHAKE_TIMEOUT - The handshake did not finish within the handshake timeout. */
   GOODBYE_REASON_HANDSHAKE_TIMEOUT = 7,
-  /** GOODBYE_REASON_REPLACED - A newer connection of the same session replaced this one. */
+  /** GOODBYE_REASON_REPLACED - A newer connection naming the same session_id replaced this one. */
   GOODBYE_REASON_REPLACED = 8,
 }
 
@@ -125,7 +125,9 @@ export interface Hello {
    * for its link to this acceptor, sent again on every reconnection of that
    * link. The acceptor keeps sessions by this id, so that two links of one
    * tower to the same acceptor (known to it under two names) never share
-   * sequence numbers.
+   * sequence numbers. A session belongs to the dialer instance that started
+   * it: the acceptor resumes it only for the same instance_id, and a dialer
+   * picks new session ids on every start.
    */
   sessionId: Buffer;
 }
@@ -182,8 +184,8 @@ export interface Message {
    */
   hops: number;
   /**
-   * A random tower the dialer has recently reached: a hint for discovery.
-   * Absent when the dialer knows none.
+   * A random peer the dialer counts as alive (it recently reached it), other
+   * than the acceptor: a hint for discovery. Absent when it knows none.
    */
   friend: TowerDescriptor | undefined;
 }
