@@ -94,7 +94,7 @@ export function formatSummary (s: SimulationSummary, replay: string): string {
   const perTower = s.heapBytesPerTower / 1024
   return [
     `seed ${s.seed}: ${s.events.toLocaleString('en')} events, trace ${s.digest}`,
-    `hops ${s.hops.toLocaleString('en')} (${s.hopsPerTowerSecond.toFixed(2)} per tower-second)`,
+    `hops ${s.hops.toLocaleString('en')} (${s.hopsPerTowerSecond.toFixed(2)} per tower-second), connections opened ${s.connections.toLocaleString('en')} (${(s.connections / Math.max(1, s.hops)).toFixed(2)} per hop)`,
     `messages ${s.injected}: conserved ${s.conserved}, lost with crashed towers ${s.lostByCrash}, left by departing towers ${s.lostByLeave}, held twice after a crash ${s.duplicatedAfterCrash}`,
     `faults: ${s.crashes} crashes, ${s.leaves} leaves, ${s.joins} joins, ${s.resets} resets, ${s.partitions} partitions, ${s.ignores} ignores`,
     `a newcomer known by half the network after ${s.halfKnownMs === undefined ? '—' : `${(s.halfKnownMs / 1000).toFixed(1)} s`}`,

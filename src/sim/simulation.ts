@@ -92,6 +92,8 @@ export interface SimulationSummary {
   digest: string
   hops: number
   hopsPerTowerSecond: number
+  /** Connections opened (each a TLS handshake in reality): discovery and idle timeouts make new ones. */
+  connections: number
   injected: number
   conserved: number
   lostByCrash: number
@@ -502,6 +504,7 @@ export class Simulation {
       digest,
       hops,
       hopsPerTowerSecond: towerSeconds === 0 ? 0 : hops / towerSeconds,
+      connections: this.network.connectionsOpened / 2,
       injected: this.ledger.injected,
       conserved: this.ledger.injected - this.ledger.lost,
       lostByCrash: this.ledger.lostByCrash,
