@@ -1,7 +1,7 @@
 /**
  * `npm run scale-findings [-- --towers N] [-- --quick]`: the weakness scenarios
  * of docs/scale.md, run in the simulator with the spec's defaults (one message
- * per tower per second), results as JSON in bench/results/scale-findings.json.
+ * per tower per second), results as JSON in bench/results/scale-findings-<towers>[-<only>].json.
  * Every run is checked by the conservation oracle.
  */
 import { writeFileSync } from 'node:fs'
@@ -31,6 +31,9 @@ async function main (): Promise<void> {
   const towers = towersAt === -1 ? 1000 : Number(args[towersAt + 1])
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1]?.split(',') : undefined
   const findings = scenarios(towers, quick).filter(f => only === undefined || only.includes(f.name))
+  const name = `scale-findings-${towers}${only === undefined ? '' : `-${only.join('+')}`}${quick ? '-quick' : ''}.json`
+  const out = fileURLToPath(new URL(`./results/${name}`, import.meta.url))
+  const write = (): void => writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine: { cpu: os.cpus()[0]?.model, cores: os.availableParallelism(), loadavg: os.loadavg() }, towers, findings }, null, 1) + '\n')
   for (const finding of findings) {
     process.stderr.write(`${finding.name}: ${finding.what} (${towers} towers, ${finding.options.duration} s simulated)\n`)
     try {
@@ -41,9 +44,9 @@ async function main (): Promise<void> {
       finding.error = (error as Error).message
       process.stderr.write(`  FAILED: ${finding.error}\n`)
     }
+    // After each scenario: a long run stopped half-way keeps what it finished.
+    write()
   }
-  const out = fileURLToPath(new URL(`./results/scale-findings${quick ? '-quick' : ''}.json`, import.meta.url))
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine: { cpu: os.cpus()[0]?.model, cores: os.availableParallelism(), loadavg: os.loadavg() }, towers, findings }, null, 1) + '\n')
   process.stderr.write(`written: ${out}\n`)
 }
 
