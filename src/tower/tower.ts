@@ -82,7 +82,8 @@ export interface CloseSummary {
   left: number
 }
 
-type TowerState = 'created' | 'starting' | 'running' | 'closing' | 'closed'
+/** closing: draining to peers; stopping: drained (or given up), nothing more is sent or dialled. */
+type TowerState = 'created' | 'starting' | 'running' | 'closing' | 'stopping' | 'closed'
 
 /**
  * A Clacks tower: holds messages in memory and keeps handing them to other
@@ -350,7 +351,7 @@ export class Tower extends EventEmitter<TowerEvents> {
       this.#state = 'closed'
       return { left: 0 }
     }
-    if (this.#state === 'closing') throw new ClosedError()
+    if (this.#state === 'closing' || this.#state === 'stopping') throw new ClosedError()
     this.#state = 'closing'
     // Draining goes unpaced: a sleeping pacer must not hold the pump back.
     this.#pacer.cancel()
@@ -358,6 +359,9 @@ export class Tower extends EventEmitter<TowerEvents> {
     // we hold, and settle them (Welcome, then at once Goodbye) instead of waiting for killtimeout.
     for (const connection of this.#inbound) connection.close(GoodbyeReason.GOODBYE_REASON_SHUTTING_DOWN)
     if (options.drain !== false) await this.#drain()
+    // What is still in flight may already be its peer's: it comes back to the queue below only to be
+    // counted as left, and must not be handed on again, nor any link dialled, while the listener closes.
+    this.#state = 'stopping'
     const closingServer = this.#listener?.close()
     for (const connection of this.#inbound) connection.close(GoodbyeReason.GOODBYE_REASON_SHUTTING_DOWN)
     this.#clock.clearTimeout(this.#maintenanceTimer)
