@@ -21,6 +21,8 @@ export const ACK_EVERY_MESSAGES = 256
 /** A dialer's advertised address, with its peer-table key worked out once per connection. */
 export interface DialerAddress extends TowerAddress {
   readonly key: string
+  /** The connection's real remote address (not a claim): what the per-source bounds count by. */
+  readonly remoteAddress: string
 }
 
 /** What the acceptor side needs from the tower. */
@@ -31,11 +33,11 @@ export interface AcceptorHost {
   readonly maxFrameBytes: number
   readonly sessions: SessionTable
   /** Records a dialer that passed the checks; false when it is ignored. */
-  admit (dialer: TowerAddress): boolean
+  admit (dialer: DialerAddress): boolean
   /** Takes custody of a message from `from` (copying what it keeps: the record's bytes are the socket's), or says why not. */
   take (message: MessageRecord, from: DialerAddress): RefusalReason | undefined
-  /** The dialer asked to be added to the peer table. */
-  announced (tower: TowerAddress): void
+  /** The dialer asked for `tower` (itself, or another) to be added to the peer table. */
+  announced (tower: TowerAddress, from: DialerAddress): void
   /** The connection ended. */
   released (connection: InboundConnection): void
   /** Clock time in milliseconds. */
@@ -62,6 +64,7 @@ type InboundState = 'awaiting-hello' | 'open' | 'closed'
 export class InboundConnection implements FrameHandler {
   readonly #host: AcceptorHost
   readonly #socket: FramedSocket
+  readonly #remoteAddress: string
   #state: InboundState = 'awaiting-hello'
   #session: InboundSession | undefined
   #dialer: DialerAddress | undefined
@@ -76,6 +79,7 @@ export class InboundConnection implements FrameHandler {
   constructor (socket: TLSSocket, host: AcceptorHost) {
     this.#host = host
     this.#socket = new FramedSocket(socket, host.maxFrameBytes, this)
+    this.#remoteAddress = socket.remoteAddress ?? ''
     this.lastActive = this.acceptedAt = host.now()
   }
 
@@ -177,7 +181,7 @@ export class InboundConnection implements FrameHandler {
       return this.#protocolError('a tower cannot connect to itself')
     }
     const { hostname, port } = tower as TowerAddress
-    const dialer: DialerAddress = { hostname, port, key: addressKey(hostname, port) }
+    const dialer: DialerAddress = { hostname, port, key: addressKey(hostname, port), remoteAddress: this.#remoteAddress }
     if (!this.#host.admit(dialer)) {
       return this.refuse(GoodbyeReason.GOODBYE_REASON_IGNORED, 'this tower ignores yours')
     }
@@ -235,7 +239,7 @@ export class InboundConnection implements FrameHandler {
     if (tower === undefined || addressProblem(tower.hostname, tower.port) !== undefined) {
       return this.#protocolError('announce carries no valid tower')
     }
-    this.#host.announced({ hostname: tower.hostname, port: tower.port })
+    this.#host.announced({ hostname: tower.hostname, port: tower.port }, this.#dialer as DialerAddress)
     this.#socket.send({ kind: { $case: 'announce', value: { tower: { hostname: this.#host.self.hostname, port: this.#host.self.port } } } })
   }
 

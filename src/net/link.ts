@@ -55,6 +55,8 @@ export interface LinkHost {
   announced (link: Link, tower: TowerAddress): void
   /** The link opened (+1) or closed (-1) a socket: it counts against the connection limit. */
   connectedChanged (delta: 1 | -1): void
+  /** A dial started (+1), or ended (-1) in an open link or a failure: dials in progress have a budget of their own. */
+  handshakingChanged (link: Link, delta: 1 | -1): void
 }
 
 /**
@@ -519,8 +521,10 @@ export class Link {
 
   #transition (to: LinkState): void {
     const wasConnected = this.connected
+    const wasHandshaking = this.#state === 'connecting'
     this.#state = to
     if (wasConnected !== this.connected) this.#host.connectedChanged(wasConnected ? -1 : 1)
+    if (wasHandshaking !== (to === 'connecting')) this.#host.handshakingChanged(this, wasHandshaking ? -1 : 1)
   }
 }
 

@@ -66,6 +66,14 @@ export interface TowerOptions {
   backoffMax: number
   /** Milliseconds close() spends handing messages to peers before giving up. @default 10_000 */
   drainTimeout: number
+  /**
+   * Whether addresses in loopback, private and link-local ranges are taken
+   * from other towers (friends, announces, Hellos). Undefined: only when this
+   * tower's own hostname is in such a range, so that a tower on a LAN or a
+   * test machine finds its neighbours while a public tower cannot be made to
+   * probe its own network. @default undefined (decided by hostname)
+   */
+  allowLocalHints: boolean | undefined
   /** PEM CA certificate(s): when set, peers' certificates are verified against it. @default undefined (not verified) */
   ca: string | Buffer | undefined
   /** Sees each received message before it is queued. */
@@ -100,6 +108,7 @@ export const DEFAULT_OPTIONS: Readonly<TowerOptions> = Object.freeze({
   backoffInitial: 250,
   backoffMax: 30_000,
   drainTimeout: 10_000,
+  allowLocalHints: undefined,
   ca: undefined,
   inboundFilter: undefined,
   outboundFilter: undefined,
@@ -142,6 +151,7 @@ const RULES: Record<keyof TowerOptions, Rule> = {
   backoffInitial: positiveInteger,
   backoffMax: positiveInteger,
   drainTimeout: positiveInteger,
+  allowLocalHints: v => v === undefined || typeof v === 'boolean' ? undefined : 'must be true, false or undefined',
   ca: v => v === undefined || typeof v === 'string' || Buffer.isBuffer(v) ? undefined : 'must be PEM text or a Buffer',
   inboundFilter: optionalFunction,
   outboundFilter: optionalFunction,

@@ -14,10 +14,12 @@ import { Link, type LinkHost, type ReturnReason } from '../net/link.js'
 import { TowerServer } from '../net/server.js'
 import { SessionTable } from '../net/sessions.js'
 import { addressKey, addressProblem, isBindable, type TowerAddress } from './address.js'
+import { isLocalAddress, sourceGroup } from './address-range.js'
+import { DialBudget, defaultDialLimits } from './dial-budget.js'
 import { systemClock, type Clock } from './clock.js'
 import { idToHex, MESSAGE_ID_BYTES, newMessageId, toPublicMessage, type ClacksMessage, type HeldMessage } from './message.js'
 import { Pacer, type PacerRates } from './pacer.js'
-import { PEER_STATUSES, PeerTable, type Peer, type PeerStatus, type PeerView } from './peer-table.js'
+import { PEER_STATUSES, PeerTable, unverifiedSource, type Learned, type Peer, type PeerStatus, type PeerView } from './peer-table.js'
 import { MessageQueue } from './queue.js'
 import { maxFrameBytes, resolveOptions, type FilterResult, type MessageFilter, type TowerOptions } from './options.js'
 import { emptyCounters, type TowerStats } from './stats.js'
@@ -113,6 +115,12 @@ export class Tower extends EventEmitter<TowerEvents> {
    * connection limit bounds those.
    */
   #dials!: Pacer
+  /** The bounds on dials to addresses nobody vouched for, and on dials in progress (see DialBudget). */
+  #dialBudget!: DialBudget
+  /** Links whose dial in progress counts as unverified (decided when it started). */
+  readonly #unverifiedDialing = new Set<Link>()
+  /** Whether local-range addresses are taken from other towers (see the allowLocalHints option). */
+  #localHintsAllowed = false
   #sessions!: SessionTable
   #server: TowerServer | undefined
   readonly #links = new Map<string, Link>()
@@ -150,6 +158,8 @@ export class Tower extends EventEmitter<TowerEvents> {
     this.#queue = new MessageQueue(o.maxQueueMessages, o.maxQueueBytes)
     this.#pacer = new Pacer({ sendrate: o.sendrate, byterate: o.byterate, sendburst: o.sendburst, byteburst: o.byteburst }, this.#clock)
     this.#dials = new Pacer({ sendrate: DIALS_PER_SECOND, byterate: Infinity, sendburst: DIAL_BURST }, this.#clock)
+    this.#dialBudget = new DialBudget(defaultDialLimits(o.maxConnections), () => this.#clock.now())
+    this.#localHintsAllowed = o.allowLocalHints ?? isLocalAddress(o.hostname)
     this.#sessions = new SessionTable(o.maxConnections * 4, o.maxInFlight)
     this.#server = new TowerServer({ key, cert, bind: o.bind, port: o.port, handshakeTimeout: o.handshakeTimeout }, socket => this.#accept(socket))
     const bind = o.bind ?? (isBindable(o.hostname) ? o.hostname : undefined)
@@ -325,7 +335,9 @@ export class Tower extends EventEmitter<TowerEvents> {
       peerTableFull: this.#peers.refusedFull,
       tlsFailures: this.#server?.tlsFailures ?? 0,
       protocolErrors: this.#acceptorHost?.protocolErrors ?? 0,
-      sessions: this.#sessions.size
+      sessions: this.#sessions.size,
+      dialsHandshaking: this.#dialBudget.handshaking,
+      hintsRefused: this.#peers.refusedSourceQuota
     }
   }
 
@@ -431,8 +443,8 @@ export class Tower extends EventEmitter<TowerEvents> {
   /**
    * Whether a message of #placingBytes can go to this peer now: its link is
    * open and has room. A peer with no open link gets a dial started, within
-   * its backoff, the connection limit and the tower-wide dial budget, and is
-   * passed over for this message: it is used once its Welcome arrives.
+   * its backoff, the connection limit and the dial budgets, and is passed
+   * over for this message: it is used once its Welcome arrives.
    */
   readonly #usable = (peer: Peer): boolean => {
     const link = this.#links.get(peer.key)
@@ -444,7 +456,16 @@ export class Tower extends EventEmitter<TowerEvents> {
     // The peer's backoff decides, whether it still has a link (which shares it) or
     // had an unused one dropped: no link is made just to ask.
     const mayDial = link?.state !== 'connecting' && (this.#backoffs.get(peer.key)?.canAttempt(this.#clock.now()) ?? true)
-    if (mayDial && this.#connectionCount() < this.#options.maxConnections && (peer.status === 'new' || this.#dials.tryTake(0))) this.#linkFor(peer).connect()
+    if (mayDial && this.#connectionCount() < this.#options.maxConnections && (peer.status === 'new' || this.#dials.tryTake(0)) && this.#withinDialBudget(peer)) {
+      this.#linkFor(peer).connect()
+    }
+    return false
+  }
+
+  /** Whether the dial budget lets a dial to this peer start now (taking its share if so); counts it when not. */
+  #withinDialBudget (peer: Peer): boolean {
+    if (this.#dialBudget.tryDial(peer.hostname, unverifiedSource(peer)) === undefined) return true
+    this.#counters.dialsRefused++
     return false
   }
 
@@ -484,7 +505,10 @@ export class Tower extends EventEmitter<TowerEvents> {
       this.#checkDrained()
     },
     returned: (link, messages, reason, refusal) => this.#returned(link, messages, reason, refusal),
-    succeeded: link => this.#peers.markSuccess(link.peer),
+    succeeded: link => {
+      this.#peers.markSuccess(link.peer)
+      this.#peers.markVerified(link.peer)
+    },
     failed: (link, error) => {
       debug('link to %s failed: %s', link.peer.key, error.message)
       this.#peers.markFailure(link.peer)
@@ -495,10 +519,26 @@ export class Tower extends EventEmitter<TowerEvents> {
     friendFor: (link): TowerDescriptor | undefined => this.#peers.randomAlive(link.peer),
     announced: (link, tower) => {
       this.#peers.markSuccess(link.peer)
-      this.#peers.add(tower)
+      const origin = addressKey(tower.hostname, tower.port) === link.peer.key ? 'self' : 'hint'
+      this.#learn(tower, { origin, source: sourceGroup(link.peer.hostname) })
     },
-    connectedChanged: delta => { this.#outboundConnections += delta }
+    connectedChanged: delta => { this.#outboundConnections += delta },
+    handshakingChanged: (link, delta) => this.#handshakingChanged(link, delta)
     }
+  }
+
+  #handshakingChanged (link: Link, delta: 1 | -1): void {
+    const budget = this.#dialBudget
+    budget.handshaking += delta
+    if (delta === 1) {
+      this.#counters.dialsMade++
+      if (unverifiedSource(link.peer) === undefined) return
+      this.#unverifiedDialing.add(link)
+      budget.unverifiedHandshaking++
+      return
+    }
+    if (link.state !== 'open') this.#counters.dialsFailed++
+    if (this.#unverifiedDialing.delete(link)) budget.unverifiedHandshaking--
   }
 
   #returned (link: Link, messages: readonly HeldMessage[], reason: ReturnReason, refusal?: RefusalReason): void {
@@ -547,11 +587,14 @@ export class Tower extends EventEmitter<TowerEvents> {
         this.#counters.ignoredRefused++
         return false
       }
-      this.#reinstate(this.#peers.add(dialer))
+      this.#reinstate(this.#learn(dialer, { origin: 'self', source: sourceGroup(dialer.remoteAddress) }, dialer.key))
       return true
     },
     take: (message, from) => this.#take(message, from),
-    announced: tower => this.#reinstate(this.#peers.add(tower)),
+    announced: (tower, from) => {
+      const key = addressKey(tower.hostname, tower.port)
+      this.#reinstate(this.#learn(tower, { origin: key === from.key ? 'self' : 'hint', source: sourceGroup(from.remoteAddress) }, key))
+    },
     released: connection => {
       this.#inbound.delete(connection)
       this.#checkDrained()
@@ -590,7 +633,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     }
     // Taken (queued, or dropped by the application's filter): the sender and its friend count.
     if (friend !== undefined && friendKey !== undefined && this.#peers.getByKey(friendKey) === undefined) {
-      this.#peers.add({ hostname: friend.hostname, port: friend.port }, 'new', friendKey)
+      this.#learn({ hostname: friend.hostname, port: friend.port }, { origin: 'hint', source: sourceGroup(from.remoteAddress) }, friendKey)
     }
     this.#reinstate(this.#peers.getByKey(from.key))
     this.#counters.received++
@@ -608,6 +651,19 @@ export class Tower extends EventEmitter<TowerEvents> {
     }
     this.#schedulePump()
     return undefined
+  }
+
+  /**
+   * Adds a tower another told us of, or that told us of itself: a hint to
+   * dial within the dial budget, not an order. A local-range address is not
+   * taken unless this tower allows them (see the allowLocalHints option).
+   */
+  #learn (address: TowerAddress, learned: Learned, key = addressKey(address.hostname, address.port)): Peer | undefined {
+    if (!this.#localHintsAllowed && this.#peers.getByKey(key) === undefined && isLocalAddress(address.hostname)) {
+      this.#counters.localHintsRefused++
+      return undefined
+    }
+    return this.#peers.add(address, 'new', key, learned)
   }
 
   #refuseQueueFull (): RefusalReason {
@@ -668,6 +724,7 @@ export class Tower extends EventEmitter<TowerEvents> {
   #maintain (): void {
     const now = this.#clock.now()
     this.#peers.sweep()
+    this.#dialBudget.prune()
     for (const link of this.#links.values()) link.checkTimers(now)
     const o = this.#options
     for (const connection of this.#inbound) {
@@ -708,8 +765,9 @@ export class Tower extends EventEmitter<TowerEvents> {
     this.#drained()
   }
 
+  /** Connections against maxConnections: dials still handshaking have their own budget (see DialBudget). */
   #connectionCount (): number {
-    return this.#inbound.size + this.#outboundConnections
+    return this.#inbound.size + this.#outboundConnections - this.#dialBudget.handshaking
   }
 
   #view (peer: Peer): PeerView {
