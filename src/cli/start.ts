@@ -6,11 +6,11 @@
  * going, problems) goes to stderr. SIGINT or SIGTERM hand the queue to peers
  * and exit 0; a second signal exits at once.
  */
-import { createInterface, type Interface } from 'node:readline'
 import { Command } from 'commander'
 import { DEFAULT_OPTIONS, ListenError, Tower, type TowerOptions } from '../index.js'
 import { formatHostPort, hostname, integer, isLoopback, listenAddress, port, rate, seconds, towerAddress, type HostPort } from './args.js'
 import { startAdmin, type AdminServer } from './admin.js'
+import { readBoundedLines } from './bounded-lines.js'
 import { EXIT_OK, reason, runtimeError, usageError } from './exit.js'
 import { addFlags, boolean, list, path, readFlags, value, type FlagValues } from './flags.js'
 import { defaultStateDir, readKeyPair, stateKeyPair } from './keys.js'
@@ -96,12 +96,12 @@ async function runStart (flags: StartFlags): Promise<void> {
   const quiet = flags.quiet === true
   if (!quiet) watchPeers(tower)
 
-  const input = readLines(tower, quiet)
+  const stopReading = readLines(tower, quiet)
   const heartbeat = startHeartbeat(tower, flags.statusInterval ?? 60)
 
   await new Promise<void>(resolve => {
     const removeHandlers = onStopSignals(signal => {
-      input.close()
+      stopReading()
       process.stdin.destroy()
       if (heartbeat !== undefined) clearInterval(heartbeat)
       stop(tower, signal)
@@ -167,19 +167,24 @@ function printArrivals (tower: Tower): void {
   })
 }
 
-/** Each non-empty line of stdin becomes a message (UTF-8, without its line ending). */
-function readLines (tower: Tower, quiet: boolean): Interface {
-  const input = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false })
-  input.on('line', line => {
-    if (line.length === 0) return
-    try {
-      const id = tower.enqueue(line)
-      if (!quiet) log(`queued ${id}`)
-    } catch (error) {
-      log(`not queued: ${reason(error)}`)
-    }
+/**
+ * Each non-empty line of stdin becomes a message (UTF-8, without its line
+ * ending). A line over maxPayloadBytes is skipped as it streams in, with one
+ * line on stderr: stdin can be anything, /dev/zero included.
+ */
+function readLines (tower: Tower, quiet: boolean): () => void {
+  return readBoundedLines(process.stdin, tower.options.maxPayloadBytes, {
+    line: line => {
+      if (line.length === 0) return
+      try {
+        const id = tower.enqueue(line)
+        if (!quiet) log(`queued ${id}`)
+      } catch (error) {
+        log(`not queued: ${reason(error)}`)
+      }
+    },
+    tooLong: maxBytes => log(`not queued: a line of stdin is over the ${maxBytes}-byte payload limit; skipped to its end`)
   })
-  return input
 }
 
 function startHeartbeat (tower: Tower, everySeconds: number): NodeJS.Timeout | undefined {
