@@ -1,6 +1,7 @@
 import type { TLSSocket } from 'node:tls'
 import { GoodbyeReason, type Frame, type Hello, RefusalReason } from '../gen/clacks/v1/frame.js'
 import { addressKey, addressProblem, type TowerAddress } from '../tower/address.js'
+import { sourceGroup } from '../tower/address-range.js'
 import { MESSAGE_ID_BYTES } from '../tower/message.js'
 import { newMessageRecord, recordOfMessage, type MessageRecord } from '../wire/message-fast-path.js'
 import { FramedSocket, type FrameHandler } from './framed-socket.js'
@@ -186,7 +187,11 @@ export class InboundConnection implements FrameHandler {
       return this.refuse(GoodbyeReason.GOODBYE_REASON_IGNORED, 'this tower ignores yours')
     }
     this.#dialer = dialer
-    this.#session = this.#resumeOrStart(hello)
+    const id = Buffer.from(hello.sessionId).toString('hex')
+    const resuming = Buffer.from(this.#host.instanceId).equals(hello.resumeInstanceId)
+    // Asked to resume a session of ours that we forgot: say so, so the dialer keeps its messages in doubt (PROTOCOL.md §7).
+    const sessionUnknown = resuming && this.#host.sessions.find(id) === undefined
+    this.#session = this.#resumeOrStart(id, resuming)
     this.#state = 'open'
     this.#socket.send({
       kind: {
@@ -198,21 +203,20 @@ export class InboundConnection implements FrameHandler {
           settledThrough: this.#session.settled,
           refused: this.#session.refused,
           maxInFlight: this.#host.maxInFlight,
-          maxFrameBytes: this.#host.maxFrameBytes
+          maxFrameBytes: this.#host.maxFrameBytes,
+          sessionUnknown
         }
       }
     })
     if (this.#host.closing()) this.close(GoodbyeReason.GOODBYE_REASON_SHUTTING_DOWN)
   }
 
-  #resumeOrStart (hello: Hello): InboundSession {
+  #resumeOrStart (id: string, resuming: boolean): InboundSession {
     const sessions = this.#host.sessions
-    const id = Buffer.from(hello.sessionId).toString('hex')
-    const resuming = Buffer.from(this.#host.instanceId).equals(hello.resumeInstanceId)
     let session = sessions.find(id)
     // The session's old connection may still be open (a reset we have not seen yet): end it first.
     session?.connection?.replace()
-    if (session === undefined || !resuming) session = sessions.start(id)
+    if (session === undefined || !resuming) session = sessions.start(id, sourceGroup(this.#remoteAddress))
     else sessions.touch(session)
     session.connection = this
     session.brokenAt = undefined

@@ -27,6 +27,7 @@ export interface LinkSettings {
   idleTimeout: number
   backoffInitial: number
   backoffMax: number
+  killtimeout: number
   ca: string | Buffer | undefined
 }
 
@@ -119,6 +120,14 @@ export class Link {
   #refusedPayloadBytes = Infinity
   #inFlight: InFlight[] = []
   #inFlightBytes = 0
+  /**
+   * In-doubt messages of a session the acceptor (same instance) said it
+   * forgot: it may hold any of them, so they stay in doubt, sent nowhere,
+   * until killtimeout after that answer, as for a peer that never came back
+   * (PROTOCOL.md §7, §11).
+   */
+  #orphans: HeldMessage[] = []
+  #orphansUntil = 0
   #announceWaiters: Array<{ resolve: () => void, reject: (error: Error) => void }> = []
   #handshakeTimer: unknown
   #reconnectTimer: unknown
@@ -142,12 +151,17 @@ export class Link {
 
   /** Messages sent and not acknowledged, including those in doubt after a break. */
   get inFlightCount (): number {
-    return this.#inFlight.length
+    return this.#inFlight.length + this.#orphans.length
+  }
+
+  /** Of those, messages sent on a broken connection, awaiting a resume or killtimeout. */
+  get inDoubtCount (): number {
+    return (this.#state === 'open' ? 0 : this.#inFlight.length) + this.#orphans.length
   }
 
   /** Whether messages sent on a broken connection await a resume. */
   get inDoubt (): boolean {
-    return this.#state !== 'open' && this.#inFlight.length > 0
+    return this.inDoubtCount > 0
   }
 
   /**
@@ -157,7 +171,7 @@ export class Link {
    * thousands of unreachable peers drops these and keeps only their backoff.
    */
   get unused (): boolean {
-    return this.#state === 'backoff' && this.#inFlight.length === 0 && this.#announceWaiters.length === 0 && this.#remoteInstance.length === 0
+    return this.#state === 'backoff' && this.inFlightCount === 0 && this.#announceWaiters.length === 0 && this.#remoteInstance.length === 0
   }
 
   /** Whether a socket is open or being opened (it counts against the connection limit). */
@@ -167,6 +181,7 @@ export class Link {
 
   *heldMessages (): Generator<HeldMessage> {
     for (const entry of this.#inFlight) yield messageOf(entry)
+    yield * this.#orphans
   }
 
   /**
@@ -242,6 +257,11 @@ export class Link {
    * closed.
    */
   checkTimers (now: number): void {
+    if (this.#orphans.length > 0 && now >= this.#orphansUntil) {
+      const orphans = this.#orphans
+      this.#orphans = []
+      this.#host.returned(this, orphans, 'abandoned')
+    }
     if (this.#state !== 'open') return
     const settings = this.#host.settings
     if (this.#inFlight.length > 0 && now - this.#lastProgress > settings.ackTimeout) {
@@ -390,6 +410,14 @@ export class Link {
     this.#nextSeq = welcome.settledThrough + 1
     this.#lastAck = welcome.settledThrough
     if (this.#inFlight.length === 0) return
+    if (sameAcceptor && welcome.sessionUnknown) {
+      // It forgot the session: how far it got is unknown. Sending them again could duplicate them.
+      for (const entry of this.#inFlight) this.#orphans.push(messageOf(entry))
+      this.#orphansUntil = this.#host.clock.now() + this.#host.settings.killtimeout
+      this.#inFlight = []
+      this.#inFlightBytes = 0
+      return
+    }
     let delivered = 0
     const notReceived: HeldMessage[] = []
     const refused = new Set(welcome.refused)
@@ -504,6 +532,8 @@ export class Link {
     const inFlight = this.#inFlight.map(messageOf)
     this.#inFlight = []
     this.#inFlightBytes = 0
+    // Orphans stay in doubt on a goodbye; only abandoning the peer gives them back.
+    if (reason === 'abandoned') inFlight.push(...this.#orphans.splice(0))
     if (inFlight.length > 0) this.#host.returned(this, inFlight, reason)
   }
 

@@ -320,7 +320,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     let inDoubt = 0
     for (const link of this.#links.values()) {
       inFlight += link.inFlightCount
-      if (link.inDoubt) inDoubt += link.inFlightCount
+      inDoubt += link.inDoubtCount
     }
     const peers = {} as Record<PeerStatus, number>
     for (const status of PEER_STATUSES) peers[status] = this.#peers.count(status)

@@ -222,6 +222,7 @@ export function welcomeFrame (options: Partial<Welcome> = {}): Frame {
         refused: [],
         maxInFlight: 256,
         maxFrameBytes: 1024 * 1024 + 1024,
+        sessionUnknown: false,
         ...options
       }
     }
