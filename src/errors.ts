@@ -18,6 +18,7 @@ export type ClacksErrorCode =
   | 'CLACKS_ERR_CLOSED'
   | 'CLACKS_ERR_CERTIFICATE'
   | 'CLACKS_ERR_LISTEN'
+  | 'CLACKS_ERR_UNTRUSTED'
 
 export class ClacksError extends Error {
   readonly code: ClacksErrorCode
@@ -130,5 +131,12 @@ export class ListenError extends ClacksError {
   constructor (message: string, options?: { cause?: unknown, reason?: string }) {
     super('CLACKS_ERR_LISTEN', message, options)
     this.reason = options?.reason
+  }
+}
+
+/** Under trust 'tofu', a tower showed another public key than the one pinned to its address. */
+export class UntrustedError extends ClacksError {
+  constructor (message: string) {
+    super('CLACKS_ERR_UNTRUSTED', message)
   }
 }

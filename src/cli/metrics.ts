@@ -29,6 +29,7 @@ const COUNTERS: Array<[keyof TowerStats, string, string]> = [
   ['dialsFailed', 'clacks_dials_failed_total', 'Outbound dials that ended without a welcome.'],
   ['dialsRefused', 'clacks_dials_refused_total', 'Dials not started because a dial bound held them back.'],
   ['localHintsRefused', 'clacks_local_hints_refused_total', 'Loopback, private or link-local addresses named by other towers and not taken.'],
+  ['untrustedRefused', 'clacks_untrusted_refused_total', 'Dialled towers refused for showing another key than the one pinned (trust tofu).'],
   ['hintsRefused', 'clacks_hints_refused_total', 'Towers named by others not added: their source had its quota in the peer table.']
 ]
 

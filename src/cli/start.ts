@@ -8,12 +8,13 @@
  */
 import { Command } from 'commander'
 import { DEFAULT_OPTIONS, ListenError, Tower, type TowerOptions } from '../index.js'
-import { formatHostPort, hostname, integer, isLoopback, listenAddress, port, rate, seconds, towerAddress, type HostPort } from './args.js'
+import { join } from 'node:path'
+import { formatHostPort, hostname, integer, isLoopback, listenAddress, port, rate, seconds, towerAddress, trustMode, type HostPort } from './args.js'
 import { startAdmin, type AdminServer } from './admin.js'
 import { readBoundedLines } from './bounded-lines.js'
 import { EXIT_OK, reason, runtimeError, usageError } from './exit.js'
 import { addFlags, boolean, list, path, readFlags, value, type FlagValues } from './flags.js'
-import { defaultStateDir, readKeyPair, stateKeyPair } from './keys.js'
+import { defaultStateDir, PIN_FILE, readCaFile, readKeyPair, stateKeyPair } from './keys.js'
 import { messageLine } from './print.js'
 import { onStopSignals, type StopSignal } from './signals.js'
 import { onStdoutGone } from './stdout.js'
@@ -30,6 +31,8 @@ const FLAGS = {
   drainTimeout: value('--drain-timeout <ms>', 'milliseconds a stop spends handing messages to peers (default: 10000)', integer(1, 2 ** 31 - 1)),
   key: path('--key <file>', 'the TLS private key (PEM); goes with --cert'),
   cert: path('--cert <file>', 'the TLS certificate (PEM); goes with --key'),
+  trust: value('--trust <mode>', 'who may talk to this tower: open (anyone; encrypted, not authenticated), tofu (pin each dialled tower\'s key on first contact and refuse a changed one; pins kept in the state dir), ca (a closed network: mutual TLS with --ca) (default: open)', trustMode),
+  ca: path('--ca <file>', 'the CA certificate (PEM): with --trust ca both sides must show a certificate it signed; otherwise it checks the towers this one dials'),
   stateDir: path('--state-dir <dir>', 'where the generated key and certificate are kept when --key/--cert are not given (default: $STATE_DIRECTORY, else $XDG_STATE_HOME/clacks, else ~/.local/state/clacks)'),
   admin: value('--admin <host:port>', 'serve /metrics, /status and POST /enqueue over HTTP here (a bare port means 127.0.0.1:PORT)', listenAddress),
   adminPublic: boolean('--admin-public', 'allow --admin on an address that is not loopback (anyone who reaches it can enqueue)'),
@@ -71,6 +74,7 @@ async function runStart (flags: StartFlags): Promise<void> {
 
   const tower = new Tower()
   tower.on('error', error => log(`problem: ${error.message}`))
+  tower.on('untrusted', peer => log(`refused ${formatHostPort(peer)}: it showed another key than the one pinned (${peer.presented.slice(0, 16)}…, pinned ${peer.pinned.slice(0, 16)}…); if the change is expected, stop this tower and remove its entry from ${options.pinFile ?? PIN_FILE}`))
   try {
     await tower.init(pair.key, pair.cert, options)
   } catch (error) {
@@ -125,6 +129,10 @@ function towerOptions (flags: StartFlags): Partial<TowerOptions> & { hostname: s
   if (flags.byterate !== undefined) options.byterate = flags.byterate
   if (flags.killtimeout !== undefined) options.killtimeout = flags.killtimeout
   if (flags.drainTimeout !== undefined) options.drainTimeout = flags.drainTimeout
+  if (flags.ca !== undefined) options.ca = readCaFile(flags.ca)
+  if (flags.trust !== undefined) options.trust = flags.trust
+  if (flags.trust === 'ca' && flags.ca === undefined) throw usageError('--trust ca needs --ca FILE: the certificate of the network\'s CA')
+  if (flags.trust === 'tofu') options.pinFile = join(flags.stateDir ?? defaultStateDir(), PIN_FILE)
   return options
 }
 

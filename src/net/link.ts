@@ -52,6 +52,8 @@ export interface LinkHost {
   ready (link: Link): void
   /** A random alive tower to name as the friend of a message to this link's peer. */
   friendFor (link: Link): TowerDescriptor | undefined
+  /** The TLS handshake with the peer is done: an error refuses the peer (trust 'tofu', a changed key). */
+  checkPeer (link: Link, socket: TLSSocket): Error | undefined
   /** The peer answered our Announce. */
   announced (link: Link, tower: TowerAddress): void
   /** The link opened (+1) or closed (-1) a socket: it counts against the connection limit. */
@@ -366,6 +368,11 @@ export class Link {
       if (this.#socket !== framed) return
       if (socket.alpnProtocol !== ALPN_PROTOCOL) {
         framed.destroy(new ProtocolError(`peer does not speak ${ALPN_PROTOCOL}`))
+        return
+      }
+      const untrusted = this.#host.checkPeer(this, socket)
+      if (untrusted !== undefined) {
+        framed.destroy(untrusted)
         return
       }
       framed.send({

@@ -8,6 +8,8 @@ export interface ServerSettings {
   bind: string | undefined
   port: number
   handshakeTimeout: number
+  /** When set (trust 'ca'), dialers must show a certificate signed by this CA, checked in the TLS handshake. */
+  clientCa: string | Buffer | undefined
 }
 
 /**
@@ -26,7 +28,8 @@ export class TowerServer {
       cert: settings.cert,
       minVersion: 'TLSv1.3',
       ALPNProtocols: [ALPN_PROTOCOL],
-      handshakeTimeout: settings.handshakeTimeout
+      handshakeTimeout: settings.handshakeTimeout,
+      ...(settings.clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: true, ca: settings.clientCa })
     }, socket => {
       // A client that offered no ALPN at all is not a Clacks tower.
       if (socket.alpnProtocol !== ALPN_PROTOCOL) socket.destroy()

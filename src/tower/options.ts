@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../errors.js'
 import { FRAME_HEADER_ROOM, DEFAULT_MAX_PAYLOAD_BYTES } from '../wire/limits.js'
+import { TRUST_MODES, type TrustMode } from '../net/trust.js'
 import { addressProblem } from './address.js'
 import type { Clock } from './clock.js'
 import type { ClacksMessage } from './message.js'
@@ -76,6 +77,16 @@ export interface TowerOptions {
   allowLocalHints: boolean | undefined
   /** PEM CA certificate(s): when set, peers' certificates are verified against it. @default undefined (not verified) */
   ca: string | Buffer | undefined
+  /**
+   * Who may talk to this tower (see src/net/trust.ts and the README):
+   * 'open' encrypts without authenticating (a public network); 'tofu' pins
+   * each dialled tower's public key to its address on first success and
+   * refuses a changed one; 'ca' is a closed network: mutual TLS, both sides
+   * verified against `ca`. @default 'open'
+   */
+  trust: TrustMode
+  /** Under 'tofu': a JSON file the pins are kept in, so that they survive a restart. @default undefined (pins in memory only) */
+  pinFile: string | undefined
   /** Sees each received message before it is queued. */
   inboundFilter: MessageFilter | undefined
   /** Sees each message before it is sent. */
@@ -110,6 +121,8 @@ export const DEFAULT_OPTIONS: Readonly<TowerOptions> = Object.freeze({
   drainTimeout: 10_000,
   allowLocalHints: undefined,
   ca: undefined,
+  trust: 'open',
+  pinFile: undefined,
   inboundFilter: undefined,
   outboundFilter: undefined,
   random: Math.random,
@@ -153,6 +166,8 @@ const RULES: Record<keyof TowerOptions, Rule> = {
   drainTimeout: positiveInteger,
   allowLocalHints: v => v === undefined || typeof v === 'boolean' ? undefined : 'must be true, false or undefined',
   ca: v => v === undefined || typeof v === 'string' || Buffer.isBuffer(v) ? undefined : 'must be PEM text or a Buffer',
+  trust: v => TRUST_MODES.includes(v as TrustMode) ? undefined : `must be one of ${TRUST_MODES.join(', ')}`,
+  pinFile: optionalString,
   inboundFilter: optionalFunction,
   outboundFilter: optionalFunction,
   random: v => typeof v === 'function' ? undefined : 'must be a function returning numbers in [0, 1)',
@@ -174,5 +189,6 @@ export function resolveOptions (input: Partial<TowerOptions> = {}): TowerOptions
     if (problem !== undefined) throw new InvalidOptionError(key, problem)
   }
   if (options.backoffMax < options.backoffInitial) throw new InvalidOptionError('backoffMax', 'must be at least backoffInitial')
+  if (options.trust === 'ca' && options.ca === undefined) throw new InvalidOptionError('ca', 'is required with trust "ca": the certificate(s) of the network\'s CA')
   return options
 }

@@ -37,6 +37,8 @@ export interface TowerCounters {
   dialsRefused: number
   /** Addresses in loopback, private or link-local ranges other towers named, not taken (see the allowLocalHints option). */
   localHintsRefused: number
+  /** Under trust 'tofu': dials refused because the tower showed another key than the pinned one. */
+  untrustedRefused: number
 }
 
 export interface TowerStats extends TowerCounters {
@@ -83,6 +85,7 @@ export function emptyCounters (): TowerCounters {
     dialsMade: 0,
     dialsFailed: 0,
     dialsRefused: 0,
-    localHintsRefused: 0
+    localHintsRefused: 0,
+    untrustedRefused: 0
   }
 }

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
-import { createSecureContext, type TLSSocket } from 'node:tls'
+import { createSecureContext, type PeerCertificate, type TLSSocket } from 'node:tls'
 import { debuglog } from 'node:util'
-import { ClosedError, InvalidAddressError, InvalidPayloadError, NotStartedError, QueueFullError } from '../errors.js'
+import { ClosedError, InvalidAddressError, InvalidPayloadError, NotStartedError, QueueFullError, UntrustedError } from '../errors.js'
 import { GoodbyeReason, RefusalReason } from '../gen/clacks/v1/frame.js'
 import { LARGE_PAYLOAD_BYTES, MESSAGE_FRAME_OVERHEAD } from '../wire/limits.js'
 import { clearMessageRecord, messageId, messagePayload, newMessageRecord, type MessageRecord } from '../wire/message-fast-path.js'
@@ -13,6 +13,7 @@ import { InboundConnection, type AcceptorHost, type DialerAddress } from '../net
 import { Link, type LinkHost, type ReturnReason } from '../net/link.js'
 import { TowerServer } from '../net/server.js'
 import { SessionTable } from '../net/sessions.js'
+import { PinStore, publicKeyFingerprint, type UntrustedTower } from '../net/trust.js'
 import { addressKey, addressProblem, isBindable, type TowerAddress } from './address.js'
 import { isLocalAddress, sourceGroup } from './address-range.js'
 import { DialBudget, defaultDialLimits } from './dial-budget.js'
@@ -68,6 +69,8 @@ export interface TowerEvents {
   updated: [tower: PeerView & { previous: PeerStatus }]
   /** A problem with the tower itself (not with a peer: peers failing is normal). */
   error: [error: Error]
+  /** Under trust 'tofu': a dialled tower showed another public key than the one pinned to its address, and was refused. */
+  untrusted: [tower: UntrustedTower]
 }
 
 export interface PeekOptions {
@@ -122,6 +125,10 @@ export class Tower extends EventEmitter<TowerEvents> {
   /** Whether local-range addresses are taken from other towers (see the allowLocalHints option). */
   #localHintsAllowed = false
   #sessions!: SessionTable
+  /** Under trust 'tofu': the public key pinned to each dialled address. */
+  #pins: PinStore | undefined
+  /** The key each dial in progress was shown, pinned once its Welcome arrives. */
+  readonly #shownKeys = new WeakMap<Link, string>()
   #server: TowerServer | undefined
   readonly #links = new Map<string, Link>()
   /** Every dialled peer's backoff, by key: it outlives a link dropped as unused (see the failed() hook). */
@@ -161,7 +168,14 @@ export class Tower extends EventEmitter<TowerEvents> {
     this.#dialBudget = new DialBudget(defaultDialLimits(o.maxConnections), () => this.#clock.now())
     this.#localHintsAllowed = o.allowLocalHints ?? isLocalAddress(o.hostname)
     this.#sessions = new SessionTable(o.maxConnections * 4, o.maxInFlight)
-    this.#server = new TowerServer({ key, cert, bind: o.bind, port: o.port, handshakeTimeout: o.handshakeTimeout }, socket => this.#accept(socket))
+    try {
+      this.#pins = o.trust === 'tofu' ? new PinStore(o.pinFile, 2 * o.maxPeers) : undefined
+    } catch (error) {
+      this.#state = 'closed'
+      throw error
+    }
+    const clientCa = o.trust === 'ca' ? o.ca : undefined
+    this.#server = new TowerServer({ key, cert, bind: o.bind, port: o.port, handshakeTimeout: o.handshakeTimeout, clientCa }, socket => this.#accept(socket))
     const bind = o.bind ?? (isBindable(o.hostname) ? o.hostname : undefined)
     try {
       this.#self = { hostname: o.hostname, port: await this.#server.listen(bind, o.port) }
@@ -194,7 +208,8 @@ export class Tower extends EventEmitter<TowerEvents> {
       },
       canEvict: peer => (this.#links.get(peer.key)?.inFlightCount ?? 0) === 0
     })
-    this.#linkHost = this.#makeLinkHost()
+    // Under trust 'ca' the dialer shows its certificate too.
+    this.#linkHost = this.#makeLinkHost(o.trust === 'ca' ? { key, cert } : {})
     this.#backoffPolicy = { initial: o.backoffInitial, max: o.backoffMax, random: o.random }
     this.#state = 'running'
     this.#scheduleMaintenance()
@@ -289,6 +304,15 @@ export class Tower extends EventEmitter<TowerEvents> {
     }
   }
 
+  /** Under trust 'tofu': forgets the key pinned to a tower's address, so the next key it shows is pinned instead. True when there was a pin. */
+  unpin (hostname: string, port: number): boolean {
+    this.#assertStarted()
+    this.#checkAddress(hostname, port)
+    const had = this.#pins?.unpin(addressKey(hostname, port)) ?? false
+    if (had) this.#savePins()
+    return had
+  }
+
   onMessageReceived (callback: (message: ClacksMessage) => void): this { return this.on('message', callback) }
   onMessageQueued (callback: (message: ClacksMessage) => void): this { return this.on('queued', callback) }
   onTowerDiscovered (callback: (tower: PeerView) => void): this { return this.on('discovered', callback) }
@@ -369,6 +393,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     }
     this.#links.clear()
     await closingServer
+    this.#savePins()
     this.#state = 'closed'
     if (left > 0) debug('closed with %d messages left', left)
     return { left }
@@ -490,11 +515,11 @@ export class Tower extends EventEmitter<TowerEvents> {
   #linkHost!: LinkHost
   #backoffPolicy!: BackoffPolicy
 
-  #makeLinkHost (): LinkHost {
+  #makeLinkHost (identity: { key?: string | Buffer, cert?: string | Buffer }): LinkHost {
     const o = this.#options
     return {
     instanceId: this.#instanceId,
-    secureContext: createSecureContext({ minVersion: 'TLSv1.3', ca: o.ca }),
+    secureContext: createSecureContext({ minVersion: 'TLSv1.3', ca: o.ca, ...identity }),
     self: this.#self,
     settings: { ...o, maxFrameBytes: maxFrameBytes(o) },
     clock: this.#clock,
@@ -508,7 +533,10 @@ export class Tower extends EventEmitter<TowerEvents> {
     succeeded: link => {
       this.#peers.markSuccess(link.peer)
       this.#peers.markVerified(link.peer)
+      const shown = this.#shownKeys.get(link)
+      if (shown !== undefined) this.#pins?.pinIfNew(link.peer.key, shown)
     },
+    checkPeer: (link, socket) => this.#checkPeer(link, socket.getPeerCertificate()),
     failed: (link, error) => {
       debug('link to %s failed: %s', link.peer.key, error.message)
       this.#peers.markFailure(link.peer)
@@ -524,6 +552,32 @@ export class Tower extends EventEmitter<TowerEvents> {
     },
     connectedChanged: delta => { this.#outboundConnections += delta },
     handshakingChanged: (link, delta) => this.#handshakingChanged(link, delta)
+    }
+  }
+
+  /** Under trust 'tofu': a dialled tower must show the key pinned to its address, if any; the key is noted, to pin on success. */
+  #checkPeer (link: Link, certificate: PeerCertificate): Error | undefined {
+    if (this.#pins === undefined) return undefined
+    const presented = publicKeyFingerprint(certificate)
+    if (presented === undefined) return new UntrustedError(`${link.peer.key} showed no certificate`)
+    const pinned = this.#pins.get(link.peer.key)
+    if (pinned === undefined || pinned === presented) {
+      this.#shownKeys.set(link, presented)
+      return undefined
+    }
+    this.#counters.untrustedRefused++
+    const { hostname, port } = link.peer
+    if (this.listenerCount('untrusted') > 0) this.emit('untrusted', { hostname, port, pinned, presented })
+    return new UntrustedError(`${link.peer.key} showed public key ${presented.slice(0, 16)}…, not the pinned ${pinned.slice(0, 16)}… (tower.unpin() to accept it)`)
+  }
+
+  /** Writes the pins, if they changed; a failure is the tower's problem, reported, never thrown at a peer. */
+  #savePins (): void {
+    try {
+      this.#pins?.save()
+    } catch (error) {
+      if (this.listenerCount('error') > 0) this.emit('error', error as Error)
+      else debug('cannot save the pins: %s', (error as Error).message)
     }
   }
 
@@ -725,6 +779,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     const now = this.#clock.now()
     this.#peers.sweep()
     this.#dialBudget.prune()
+    if (this.#pins?.dirty === true) this.#savePins()
     for (const link of this.#links.values()) link.checkTimers(now)
     const o = this.#options
     for (const connection of this.#inbound) {
