@@ -219,11 +219,12 @@ async function main (): Promise<void> {
   const check = await conservation([target, good], enqueued, GOOD)
   const s = t.stats
   console.log(`frames: ${counts.frames} in ${counts.connections} connections (coalesced ${counts.coalesced}, chunked ${counts.chunked}, byte at a time ${counts.byte}; ` +
-    `${counts.failedToConnect} not connected, ${counts.hung} left open by the tower), ${MiB(counts.bytes)}, ${seconds.toFixed(1)} s, ${(counts.frames / seconds).toFixed(0)} frames/s`)
+    `${counts.failedToConnect} not connected, ${counts.hung} left open by the tower: a cut frame it waits the rest of, until its idle timeout), ${MiB(counts.bytes)}, ${seconds.toFixed(1)} s, ${(counts.frames / seconds).toFixed(0)} frames/s`)
   console.log(`target: received ${s.received}, refused ${s.refusedInbound}, protocol errors ${s.protocolErrors}, TLS failures ${s.tlsFailures}, ` +
     `dials made ${s.dialsMade} / failed ${s.dialsFailed} / refused by bounds ${s.dialsRefused}, hints refused ${s.hintsRefused}, peers ${Object.values(s.peers).reduce((a, b) => a + b, 0)}, sessions ${s.sessions}`)
   console.log(`target memory: peak RSS ${MiB(t.peakRss)}, peak heap ${MiB(t.peakHeap)}, now RSS ${MiB(t.rss)}`)
   console.log(`good link (messages/s the good tower handed over): before ${median(before)} (median), during ${median(during)} (median), lowest ${Math.min(...during)}`)
+  console.log(`good link each second during, thousands: ${during.map(rate => (rate / 1000).toFixed(0)).join(' ')}`)
   console.log(`good messages: ${enqueued.length} enqueued, ${check.lost} lost, ${check.duplicated} duplicated${check.settled ? '' : ' (in flight did not settle)'}`)
   console.log(`replay: npm run fuzz -- --frames ${frameTarget} --seed ${seed} --concurrency ${concurrency}`)
   await Promise.all([target.worker.call('close', { drain: false }), good.worker.call('close', { drain: false })])
