@@ -50,6 +50,19 @@ serve({
     }, args.everyMs)
   },
 
+  /** Enqueues `count` messages with payloads `prefix` + n; returns their ids. */
+  enqueueMany (args: { prefix: string, count: number }): string[] {
+    const t = running()
+    const ids: string[] = []
+    for (let i = 0; i < args.count; i++) ids.push(t.enqueue(`${args.prefix}${enqueued.length + i}`))
+    enqueued.push(...ids)
+    return ids
+  },
+
+  survey (): ReturnType<Tower['survey']> {
+    return running().survey()
+  },
+
   stopFeeding (): void {
     clearInterval(feeder)
     feeder = undefined
