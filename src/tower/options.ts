@@ -53,7 +53,7 @@ export interface TowerOptions {
   maxInFlightBytes: number
   /** Towers in the peer table at most; friends evict dead, then lost, then the oldest new — never alive. @default 10_000 */
   maxPeers: number
-  /** Open connections, in and out, at most. @default 1024 */
+  /** Open connections, in and out, at most; dials still handshaking have a budget of their own, an eighth of this (see DialBudget). @default 1024 */
   maxConnections: number
   /** Milliseconds for TLS plus Hello/Welcome. @default 10_000 */
   handshakeTimeout: number
