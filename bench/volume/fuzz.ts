@@ -25,6 +25,7 @@ const frameTarget = numberFlag('frames', 1_000_000)
 const seed = numberFlag('seed', Date.now() % 2 ** 31)
 const concurrency = numberFlag('concurrency', 8)
 const GOOD = 'good:'
+const GOOD_MESSAGES = 20_000
 
 const generator = xoroshiro128plus(seed)
 const random = (): number => uniformFloat64(generator)
@@ -168,7 +169,8 @@ async function attack (target: TowerProcess, connection: Plan): Promise<void> {
       at += size
     }
   }
-  const timer = setTimeout(() => { counts.hung++; socket.destroy() }, 15_000)
+  // A tower waiting for the rest of a cut frame keeps the connection (until its idle timeout): we do not.
+  const timer = setTimeout(() => { counts.hung++; socket.destroy() }, 3000)
   await closed
   clearTimeout(timer)
 }
@@ -189,14 +191,17 @@ async function main (): Promise<void> {
   const good = await startTowerProcess('good tower', { hostname: '127.0.0.82', sendrate: Infinity })
   await good.worker.call('expand', { hostname: target.hostname, port: target.port })
   await target.worker.call('expand', { hostname: good.hostname, port: good.port })
-  await good.worker.call('keepFed', { prefix: GOOD, level: 2000, everyMs: 20 })
+  // A fixed population circulating between the two: topping a queue up instead grew it until both
+  // queues were full and the link's rate swung between 0 and twice its mean with the refusals.
+  await good.worker.call('enqueueMany', { prefix: GOOD, count: GOOD_MESSAGES })
 
   const before: number[] = []
   await goodLinkRate(good, 3, before)
 
   const during: number[] = []
   let attacking = true
-  const measuring = goodLinkRate(good, Infinity, during, () => !attacking)
+  // Until the last frame is written: the wait for connections the tower keeps open is not the attack.
+  const measuring = goodLinkRate(good, Infinity, during, () => !attacking || counts.frames >= frameTarget)
   const started = Date.now()
   let lastReport = started
   const lanes = Array.from({ length: concurrency }, async () => {
@@ -214,7 +219,6 @@ async function main (): Promise<void> {
   const seconds = (Date.now() - started) / 1000
 
   const t = await sample(target)
-  await good.worker.call('stopFeeding')
   const enqueued = await good.worker.call<string[]>('enqueuedIds')
   const check = await conservation([target, good], enqueued, GOOD)
   const s = t.stats
