@@ -5,6 +5,7 @@
  * accepted.
  */
 import { InvalidArgumentError } from 'commander'
+import { TRUST_MODES, type TrustMode } from '../net/trust.js'
 
 export interface HostPort {
   hostname: string
@@ -73,6 +74,11 @@ export function towerAddress (raw: string): HostPort {
 export function listenAddress (raw: string): HostPort {
   if (/^\d+$/.test(raw)) return { hostname: '127.0.0.1', port: port(raw) }
   return hostPort(raw, true)
+}
+
+export function trustMode (raw: string): TrustMode {
+  if (!TRUST_MODES.includes(raw as TrustMode)) throw new InvalidArgumentError(`must be one of ${TRUST_MODES.join(', ')}`)
+  return raw as TrustMode
 }
 
 export function text (raw: string): string {

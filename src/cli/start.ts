@@ -6,16 +6,17 @@
  * going, problems) is logged to stderr (log.ts). SIGINT or SIGTERM hand the
  * queue to peers and exit 0; a second signal exits at once.
  */
-import { createInterface, type Interface } from 'node:readline'
 import { Command } from 'commander'
 import { DEFAULT_OPTIONS, ListenError, Tower, type TowerOptions } from '../index.js'
-import { formatHostPort, hostname, integer, isLoopback, listenAddress, oneOf, port, rate, seconds, towerAddress, type HostPort } from './args.js'
+import { join } from 'node:path'
+import { formatHostPort, hostname, integer, isLoopback, listenAddress, oneOf, port, rate, seconds, towerAddress, trustMode, type HostPort } from './args.js'
 import { startAdmin, type AdminServer } from './admin.js'
 import { bootstrap, dnsName, type Bootstrap } from './bootstrap.js'
+import { readBoundedLines } from './bounded-lines.js'
 import { EXIT_OK, reason, runtimeError, usageError } from './exit.js'
 import { addFlags, boolean, list, path, readFlags, unknownEnv, value, type FlagValues } from './flags.js'
 import { Health } from './health.js'
-import { defaultStateDir, readKeyPair, stateKeyPair } from './keys.js'
+import { defaultStateDir, PIN_FILE, readCaFile, readKeyPair, stateKeyPair } from './keys.js'
 import { createLogger, defaultLogFormat, LOG_FORMATS, LOG_LEVELS, type Logger, type LogFormat } from './log.js'
 import { messageLine } from './print.js'
 import { onStopSignals, type StopSignal } from './signals.js'
@@ -38,6 +39,8 @@ export const FLAGS = {
   drainTimeout: value('--drain-timeout <ms>', 'milliseconds a stop spends handing messages to peers (default: 10000)', integer(1, 2 ** 31 - 1)),
   key: path('--key <file>', 'the TLS private key (PEM); goes with --cert'),
   cert: path('--cert <file>', 'the TLS certificate (PEM); goes with --key'),
+  trust: value('--trust <mode>', 'who may talk to this tower: open (anyone; encrypted, not authenticated), tofu (pin each dialled tower\'s key on first contact and refuse a changed one; pins kept in the state dir), ca (a closed network: mutual TLS with --ca) (default: open)', trustMode),
+  ca: path('--ca <file>', 'the CA certificate (PEM): with --trust ca both sides must show a certificate it signed; otherwise it checks the towers this one dials'),
   stateDir: path('--state-dir <dir>', 'where the generated key and certificate are kept when --key/--cert are not given (default: $STATE_DIRECTORY, else $XDG_STATE_HOME/clacks, else ~/.local/state/clacks)'),
   admin: value('--admin <host:port>', 'serve the dashboard, /metrics, /status and POST /enqueue over HTTP here (a bare port means 127.0.0.1:PORT)', listenAddress),
   adminPublic: boolean('--admin-public', 'allow --admin on an address that is not loopback (anyone who reaches it can enqueue)'),
@@ -85,6 +88,8 @@ async function runStart (flags: StartFlags): Promise<void> {
   const bootstrapping = (flags.bootstrap?.length ?? 0) > 0 || flags.bootstrapDns !== undefined
   const health = new Health(tower, bootstrapping)
   tower.on('error', error => log.warn({ event: 'problem', reason: error.message }, `problem: ${error.message}`))
+  tower.on('untrusted', peer => log.warn({ event: 'untrusted', peer: formatHostPort(peer), presented: peer.presented, pinned: peer.pinned },
+    `refused ${formatHostPort(peer)}: it showed another key than the one pinned (${peer.presented.slice(0, 16)}…, pinned ${peer.pinned.slice(0, 16)}…); if the change is expected, stop this tower and remove its entry from ${options.pinFile ?? PIN_FILE}`))
   try {
     await tower.init(pair.key, pair.cert, options)
   } catch (error) {
@@ -123,14 +128,14 @@ async function runStart (flags: StartFlags): Promise<void> {
     }, log)
     : undefined
 
-  const input = readLines(tower, quiet, log)
+  const stopReading = readLines(tower, quiet, log)
   const heartbeat = startHeartbeat(tower, flags.statusInterval ?? 60, log)
 
   await new Promise<void>(resolve => {
     const removeHandlers = onStopSignals(signal => {
       health.draining()
       found?.stop()
-      input.close()
+      stopReading()
       process.stdin.destroy()
       if (heartbeat !== undefined) clearInterval(heartbeat)
       stop(tower, signal, log)
@@ -156,6 +161,10 @@ function towerOptions (flags: StartFlags): Partial<TowerOptions> & { hostname: s
   if (flags.drainTimeout !== undefined) options.drainTimeout = flags.drainTimeout
   if (flags.maxQueueMessages !== undefined) options.maxQueueMessages = flags.maxQueueMessages
   if (flags.maxQueueBytes !== undefined) options.maxQueueBytes = flags.maxQueueBytes
+  if (flags.ca !== undefined) options.ca = readCaFile(flags.ca)
+  if (flags.trust !== undefined) options.trust = flags.trust
+  if (flags.trust === 'ca' && flags.ca === undefined) throw usageError('--trust ca needs --ca FILE: the certificate of the network\'s CA')
+  if (flags.trust === 'tofu') options.pinFile = join(flags.stateDir ?? defaultStateDir(), PIN_FILE)
   return options
 }
 
@@ -202,20 +211,25 @@ function printArrivals (tower: Tower, log: Logger): void {
   })
 }
 
-/** Each non-empty line of stdin becomes a message (UTF-8, without its line ending). */
-function readLines (tower: Tower, quiet: boolean, log: Logger): Interface {
-  const input = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false })
-  input.on('line', line => {
-    if (line.length === 0) return
-    try {
-      const id = tower.enqueue(line)
-      // A person typing wants each line confirmed; a pipe of many lines has --quiet.
-      if (!quiet) log.info({ event: 'queued', id }, `queued ${id}`)
-    } catch (error) {
-      log.warn({ event: 'not-queued', reason: reason(error) }, `not queued: ${reason(error)}`)
-    }
+/**
+ * Each non-empty line of stdin becomes a message (UTF-8, without its line
+ * ending). A line over maxPayloadBytes is skipped as it streams in, with one
+ * line in the log: stdin can be anything, /dev/zero included.
+ */
+function readLines (tower: Tower, quiet: boolean, log: Logger): () => void {
+  return readBoundedLines(process.stdin, tower.options.maxPayloadBytes, {
+    line: line => {
+      if (line.length === 0) return
+      try {
+        const id = tower.enqueue(line)
+        // A person typing wants each line confirmed; a pipe of many lines has --quiet.
+        if (!quiet) log.info({ event: 'queued', id }, `queued ${id}`)
+      } catch (error) {
+        log.warn({ event: 'not-queued', reason: reason(error) }, `not queued: ${reason(error)}`)
+      }
+    },
+    tooLong: maxBytes => log.warn({ event: 'not-queued', reason: 'too-long', maxBytes }, `not queued: a line of stdin is over the ${maxBytes}-byte payload limit; skipped to its end`)
   })
-  return input
 }
 
 function startHeartbeat (tower: Tower, everySeconds: number, log: Logger): NodeJS.Timeout | undefined {

@@ -53,7 +53,8 @@ function welcome (instanceId: Buffer, settledThrough: number, refused: number[] 
     settledThrough,
     refused,
     maxInFlight: WINDOW,
-    maxFrameBytes: DEFAULT_MAX_FRAME_BYTES
+    maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+    sessionUnknown: false
   }
   return { kind: { $case: 'welcome', value } }
 }

@@ -76,7 +76,8 @@ t.test('status for a person', async t => {
       enqueued: 1, sent: 2, acked: 2, returned: 0, refused: 0, received: 3, refusedInbound: 0, bytesSent: 20, bytesReceived: 30,
       filteredOut: 0, filteredIn: 0, queueFull: 4, connectionsRefused: 0, handshakeTimeouts: 0, ignoredRefused: 0,
       queued: 5, queuedBytes: 2048, inFlight: 1, inDoubt: 0, peers: { new: 0, alive: 1, lost: 1, dead: 0, ignored: 0 },
-      connections: { inbound: 1, outbound: 1 }, peerTableFull: 0, tlsFailures: 0, protocolErrors: 0, sessions: 1
+      connections: { inbound: 1, outbound: 1 }, peerTableFull: 0, tlsFailures: 0, protocolErrors: 0, sessions: 1,
+      dialsMade: 2, dialsFailed: 1, dialsRefused: 0, localHintsRefused: 0, untrustedRefused: 0, dialsHandshaking: 0, hintsRefused: 0
     },
     survey: [
       { hostname: '127.0.0.1', port: 7001, status: 'lost', since: Date.now() - 5000, discovered: 0 },

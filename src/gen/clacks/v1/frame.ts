@@ -158,6 +158,14 @@ export interface Welcome {
   maxInFlight: number;
   /** The largest frame, length prefix excluded, the acceptor will read. */
   maxFrameBytes: number;
+  /**
+   * True when the Hello asked to resume a session of this very instance
+   * (resume_instance_id is the acceptor's instance_id) that the acceptor no
+   * longer knows: it forgot the session, so settled_through (0) says nothing
+   * about the messages the dialer holds in doubt. The dialer keeps them in
+   * doubt rather than send them again (PROTOCOL.md §7). False otherwise.
+   */
+  sessionUnknown: boolean;
 }
 
 /**
@@ -450,6 +458,7 @@ function createBaseWelcome(): Welcome {
     refused: [],
     maxInFlight: 0,
     maxFrameBytes: 0,
+    sessionUnknown: false,
   };
 }
 
@@ -479,6 +488,9 @@ export const Welcome: MessageFns<Welcome> = {
     }
     if (message.maxFrameBytes !== 0) {
       writer.uint32(56).uint32(message.maxFrameBytes);
+    }
+    if (message.sessionUnknown !== false) {
+      writer.uint32(64).bool(message.sessionUnknown);
     }
     return writer;
   },
@@ -560,6 +572,14 @@ export const Welcome: MessageFns<Welcome> = {
             }
 
             message.maxFrameBytes = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.sessionUnknown = reader.bool();
             continue;
           }
         }
