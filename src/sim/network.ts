@@ -13,8 +13,14 @@ export interface NetworkOptions {
   latency?: Latency
   /** Bytes per second each way per connection; Infinity for none. @default Infinity */
   bandwidth?: number
-  /** What the TLS handshake costs beyond its round trips (key exchange, signatures), in ms. @default 0 */
+  /** What the TLS handshake costs beyond its round trips (key exchange, signatures), in ms of CPU. @default 0 */
   handshakeMs?: number
+  /**
+   * Handshakes the network's CPUs can work on at once: Infinity when every
+   * tower has its own machine; 1 when all towers share one event loop, as
+   * towers in one process do (then handshakes queue for it). @default Infinity
+   */
+  handshakeCpus?: number
 }
 
 /** Node's default high-water mark: a write past it returns false, and 'drain' follows. */
@@ -37,6 +43,8 @@ export class SimNetwork {
   readonly #latency: Latency
   readonly #bandwidth: number
   readonly handshakeMs: number
+  /** When each shared CPU is next free for a handshake (empty: a CPU per host). */
+  readonly #cpuFreeAt: number[]
   readonly #hosts = new Map<string, SimHost>()
   /** Hosts' partition groups while a partition lasts: hosts in different groups cannot reach each other. */
   #groups: Map<string, number> | undefined
@@ -52,6 +60,8 @@ export class SimNetwork {
     this.#latency = options.latency ?? (() => 5)
     this.#bandwidth = options.bandwidth ?? Infinity
     this.handshakeMs = options.handshakeMs ?? 0
+    const cpus = options.handshakeCpus ?? Infinity
+    this.#cpuFreeAt = Number.isFinite(cpus) ? new Array<number>(cpus).fill(0) : []
   }
 
   /** The transport of a host (made on first use), whose timers run on `clock`. */
@@ -115,6 +125,17 @@ export class SimNetwork {
     }, at - this.clock.now())
   }
 
+  /** How long from now until a handshake's CPU work is done: handshakeMs, after the queue for a shared CPU. */
+  handshakeDelay (): number {
+    const now = this.clock.now()
+    if (this.#cpuFreeAt.length === 0) return this.handshakeMs
+    let cpu = 0
+    for (let i = 1; i < this.#cpuFreeAt.length; i++) if ((this.#cpuFreeAt[i] as number) < (this.#cpuFreeAt[cpu] as number)) cpu = i
+    const done = Math.max(now, this.#cpuFreeAt[cpu] as number) + this.handshakeMs
+    this.#cpuFreeAt[cpu] = done
+    return done - now
+  }
+
   latency (from: string, to: string): number {
     return this.#latency(from, to)
   }
@@ -176,7 +197,7 @@ class SimHost implements Transport {
       client.peer = accepted
       this.net.connectionsOpened += 2
       listener.accept(accepted)
-      this.net.clock.setTimeout(() => this.net.send(target.hostname, this.name, () => { if (!client.destroyed) ready({ publicKey: server.publicKey }) }), this.net.handshakeMs)
+      this.net.clock.setTimeout(() => this.net.send(target.hostname, this.name, () => { if (!client.destroyed) ready({ publicKey: server.publicKey }) }), this.net.handshakeDelay())
     })
     return client
   }

@@ -52,6 +52,8 @@ export interface SimulationOptions {
   latency: number | [number, number]
   /** What a TLS handshake costs beyond its round trips, in ms (see NetworkOptions). @default 0 */
   handshakeMs: number
+  /** Handshakes worked on at once (see NetworkOptions): 1 models towers sharing one process. @default Infinity */
+  handshakeCpus: number
   faults: Partial<FaultRates>
   /** Faults at set moments, besides the random ones. @default [] */
   timeline: TimelineEvent[]
@@ -132,6 +134,7 @@ const DEFAULTS: SimulationOptions = {
   degree: 4,
   latency: 5,
   handshakeMs: 0,
+  handshakeCpus: Infinity,
   faults: {},
   timeline: [],
   trace: false,
@@ -190,7 +193,7 @@ export class Simulation {
   constructor (options: Partial<SimulationOptions> = {}) {
     this.options = { ...DEFAULTS, ...options }
     this.#random = seededRandom(this.options.seed)
-    this.network = new SimNetwork(this.clock, { latency: this.#latency(), handshakeMs: this.options.handshakeMs })
+    this.network = new SimNetwork(this.clock, { latency: this.#latency(), handshakeMs: this.options.handshakeMs, handshakeCpus: this.options.handshakeCpus })
   }
 
   /** The live towers and their host names, for instruments that look inside (in start order, joins last). */
