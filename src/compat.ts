@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto'
 import { Tower } from './tower/tower.js'
 import type { TowerOptions } from './tower/options.js'
 import type { PeerStatus, PeerView } from './tower/peer-table.js'
-import type { ClacksMessage } from './tower/message.js'
+import type { ClacksMessage } from './core/message.js'
 
 /** The prototype's options; the rest of TowerOptions may be given too. */
 export type CompatOptions = Partial<TowerOptions>

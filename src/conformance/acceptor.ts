@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:tls'
 import { ConnectionError } from '../errors.js'
 import { generateCertificate } from '../net/certs.js'
-import type { TowerAddress } from '../tower/address.js'
+import type { TowerAddress } from '../core/address.js'
 import { ConformancePeer } from './peer.js'
 
 export class SuiteAcceptor {

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { GoodbyeReason, Message, type Frame } from '../gen/clacks/v1/frame.js'
-import { addressProblem } from '../tower/address.js'
+import { addressProblem } from '../core/address.js'
 import { DIALER_CASES } from './dialer-cases.js'
 import { ConformancePeer, describe, describeAll } from './peer.js'
 import { body, type CaseContext, delimited, expectFrames, expectGoodbye, goodbye, info, mismatch, type Outcome, pass, untilAck, varint } from './context.js'

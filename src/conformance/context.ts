@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { ConnectionError, ProtocolError } from '../errors.js'
 import { Frame, GoodbyeReason, type Goodbye, type Hello, type Message, type Welcome } from '../gen/clacks/v1/frame.js'
-import type { TowerAddress } from '../tower/address.js'
+import type { TowerAddress } from '../core/address.js'
 import type { DialerFixture } from './dialer-cases.js'
 import { ConformancePeer, describe, describeAll, goodbyeName, type DialOptions } from './peer.js'
 

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { GoodbyeReason, type Frame, type Hello, type Message, type Welcome } from '../gen/clacks/v1/frame.js'
-import { addressProblem, type TowerAddress } from '../tower/address.js'
+import { addressProblem, type TowerAddress } from '../core/address.js'
 import { DEFAULT_MAX_FRAME_BYTES } from '../wire/index.js'
 import { SuiteAcceptor } from './acceptor.js'
 import type { ConformanceCase } from './cases.js'

@@ -8,7 +8,7 @@ import { connect, type TLSSocket } from 'node:tls'
 import { ConnectionError, ProtocolError } from '../errors.js'
 import { GoodbyeReason, RefusalReason, type Frame, type Goodbye, type Welcome } from '../gen/clacks/v1/frame.js'
 import { encodeFrame, FrameDecoder } from '../wire/index.js'
-import type { TowerAddress } from '../tower/address.js'
+import type { TowerAddress } from '../core/address.js'
 
 export interface DialOptions {
   /** ALPN protocols offered; the default offers clacks/1 alone. */

@@ -3,7 +3,7 @@ import { GoodbyeReason, type Frame } from '../gen/clacks/v1/frame.js'
 import { FrameBatch, recycleSegments } from '../wire/encoder.js'
 import { FrameDecoder } from '../wire/decoder.js'
 import { clearMessageRecord, newMessageRecord, type MessageRecord } from '../wire/message-fast-path.js'
-import type { Clock } from '../tower/clock.js'
+import type { Clock } from '../core/clock.js'
 import type { ByteStream } from './transport.js'
 
 /** What a conversation (dialer or acceptor side) does with a framed socket. */

@@ -1,11 +1,11 @@
 import { GoodbyeReason, type Frame, type Hello, RefusalReason } from '../gen/clacks/v1/frame.js'
-import { addressKey, addressProblem, type TowerAddress } from '../tower/address.js'
-import { sourceGroup } from '../tower/address-range.js'
-import { MESSAGE_ID_BYTES } from '../tower/message.js'
+import { addressKey, addressProblem, type TowerAddress } from '../core/address.js'
+import { sourceGroup } from '../core/address-range.js'
+import { MESSAGE_ID_BYTES } from '../core/message.js'
 import { newMessageRecord, recordOfMessage, type MessageRecord } from '../wire/message-fast-path.js'
 import { FramedSocket, type FrameHandler } from './framed-socket.js'
 import type { InboundSession, SessionTable } from './sessions.js'
-import type { Clock } from '../tower/clock.js'
+import type { Clock } from '../core/clock.js'
 import type { ByteStream } from './transport.js'
 
 export const PROTOCOL_VERSION = 1

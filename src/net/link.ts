@@ -1,10 +1,9 @@
 import { ConnectionError, HandshakeTimeoutError, ProtocolError, RefusedError } from '../errors.js'
 import { GoodbyeReason, RefusalReason, type Frame, type Goodbye, type Refusal, type Welcome } from '../gen/clacks/v1/frame.js'
 import type { TowerDescriptor } from '../gen/clacks/v1/tower.js'
-import type { TowerAddress } from '../tower/address.js'
-import type { Clock } from '../tower/clock.js'
-import { MESSAGE_ID_BYTES, type HeldMessage } from '../tower/message.js'
-import type { Peer } from '../tower/peer-table.js'
+import type { TowerAddress } from '../core/address.js'
+import type { Clock } from '../core/clock.js'
+import { MESSAGE_ID_BYTES, type HeldMessage } from '../core/message.js'
 import type { Backoff } from './backoff.js'
 import { FramedSocket, type FrameHandler } from './framed-socket.js'
 import { PROTOCOL_VERSION } from './inbound.js'
@@ -27,8 +26,13 @@ export interface LinkSettings {
   killtimeout: number
 }
 
-/** What the dialer side needs from the tower. */
-export interface LinkHost {
+/** The peer a link serves, as the link sees it: its address and its key in the tower's peer table. */
+export interface LinkPeer extends TowerAddress {
+  readonly key: string
+}
+
+/** What the dialer side needs from the tower; `P` is the tower's own record of a peer. */
+export interface LinkHost<P extends LinkPeer = LinkPeer> {
   readonly instanceId: Uint8Array
   /** How dials are made (node:tls in production). */
   readonly transport: Transport
@@ -39,27 +43,27 @@ export interface LinkHost {
   /** A new random 16-byte id (for a session). */
   newId (): Buffer
   /** The peer now holds this many of our messages: our custody of them ended. */
-  delivered (link: Link, count: number): void
+  delivered (link: Link<P>, count: number): void
   /** These are ours again and go back to the queue. */
-  returned (link: Link, messages: readonly HeldMessage[], reason: ReturnReason, refusal?: RefusalReason): void
+  returned (link: Link<P>, messages: readonly HeldMessage[], reason: ReturnReason, refusal?: RefusalReason): void
   /** A handshake completed: the peer is reachable. */
-  succeeded (link: Link): void
+  succeeded (link: Link<P>): void
   /** A dial or a connection failed. */
-  failed (link: Link, error: Error): void
+  failed (link: Link<P>, error: Error): void
   /** The link can take messages again (acks arrived, the socket drained, it connected). */
-  ready (link: Link): void
+  ready (link: Link<P>): void
   /** A random alive tower to name as the friend of a message to this link's peer. */
-  friendFor (link: Link): TowerDescriptor | undefined
+  friendFor (link: Link<P>): TowerDescriptor | undefined
   /** The TLS handshake with the peer is done: an error refuses the peer (trust 'tofu', a changed key). */
-  checkPeer (link: Link, publicKey: string | undefined): Error | undefined
+  checkPeer (link: Link<P>, publicKey: string | undefined): Error | undefined
   /** The peer answered our Announce. */
-  announced (link: Link, tower: TowerAddress): void
+  announced (link: Link<P>, tower: TowerAddress): void
   /** The link opened (+1) or closed (-1) a socket: it counts against the connection limit. */
   connectedChanged (delta: 1 | -1): void
   /** A retired link ended (see retire()): nothing it sent is ours any more, or what was came back. */
-  retired (link: Link): void
+  retired (link: Link<P>): void
   /** A dial started (+1), or ended (-1) in an open link or a failure: dials in progress have a budget of their own. */
-  handshakingChanged (link: Link, delta: 1 | -1): void
+  handshakingChanged (link: Link<P>, delta: 1 | -1): void
 }
 
 /**
@@ -103,9 +107,9 @@ function messageOf (entry: InFlight): HeldMessage {
 /** How long a link that was refused for a full queue is passed over. */
 const REFUSAL_COOL_OFF_FACTOR = 4
 
-export class Link {
-  readonly peer: Peer
-  readonly #host: LinkHost
+export class Link<P extends LinkPeer = LinkPeer> {
+  readonly peer: P
+  readonly #host: LinkHost<P>
   readonly #backoff: Backoff
   #state: LinkState = 'idle'
   #socket: FramedSocket | undefined
@@ -142,7 +146,7 @@ export class Link {
   #retiring: { reason: GoodbyeReason, since: number } | undefined
 
   /** `backoff` is the peer's: it outlives the link when an unused one is dropped (see `unused`). */
-  constructor (peer: Peer, host: LinkHost, backoff: Backoff) {
+  constructor (peer: P, host: LinkHost<P>, backoff: Backoff) {
     this.peer = peer
     this.#host = host
     this.#backoff = backoff

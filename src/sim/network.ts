@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { ConnectionError, ListenError } from '../errors.js'
-import type { FakeClock } from '../tower/clock.js'
+import type { FakeClock } from '../core/clock.js'
 import type { ByteStream, DialTarget, Listener, PeerIdentity, Transport } from '../net/transport.js'
 import type { ProcessClock } from './process-clock.js'
 

@@ -1,4 +1,4 @@
-import type { Clock, FakeClock } from '../tower/clock.js'
+import type { Clock, FakeClock } from '../core/clock.js'
 
 /**
  * One simulated process's view of the shared virtual clock. Killing it is

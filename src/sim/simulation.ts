@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { FakeClock } from '../tower/clock.js'
+import { FakeClock } from '../core/clock.js'
 import type { TowerOptions } from '../tower/options.js'
 import { Tower } from '../tower/tower.js'
 import { ConservationViolation, gini, Ledger } from './oracle.js'

@@ -1,10 +1,10 @@
 import { InvalidOptionError } from '../errors.js'
 import { FRAME_HEADER_ROOM, DEFAULT_MAX_PAYLOAD_BYTES } from '../wire/limits.js'
 import { TRUST_MODES, type TrustMode } from '../net/trust.js'
-import { addressProblem } from './address.js'
-import type { Clock } from './clock.js'
+import { addressProblem } from '../core/address.js'
+import type { Clock } from '../core/clock.js'
 import type { Transport } from '../net/transport.js'
-import type { ClacksMessage } from './message.js'
+import type { ClacksMessage } from '../core/message.js'
 
 /**
  * What a filter may answer: nothing or `true` keeps the message as it is,

@@ -1,5 +1,5 @@
 import { InvalidOptionError, InvalidPayloadError } from '../errors.js'
-import { type Clock, systemClock } from './clock.js'
+import { type Clock, systemClock } from '../core/clock.js'
 
 /**
  * How much time's worth of tokens a default burst holds, in milliseconds.

@@ -1,4 +1,4 @@
-import { addressKey, type TowerAddress } from './address.js'
+import { addressKey, type TowerAddress } from '../core/address.js'
 
 /**
  * A peer's standing, as the original spec defines it:

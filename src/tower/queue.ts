@@ -1,5 +1,5 @@
-import type { HeldMessage } from './message.js'
-import { MESSAGE_ID_BYTES } from './message.js'
+import type { HeldMessage } from '../core/message.js'
+import { MESSAGE_ID_BYTES } from '../core/message.js'
 import { LARGE_PAYLOAD_BYTES } from '../wire/limits.js'
 import { messagePayload, rangeOf, recordOfMessage, type MessageRecord } from '../wire/message-fast-path.js'
 

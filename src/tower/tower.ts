@@ -13,11 +13,11 @@ import { TlsTransport } from '../net/tls-transport.js'
 import type { ByteStream, Listener, Transport } from '../net/transport.js'
 import { SessionTable } from '../net/sessions.js'
 import { PinStore, type UntrustedTower } from '../net/trust.js'
-import { addressKey, addressProblem, isBindable, type TowerAddress } from './address.js'
-import { isLocalAddress, sourceGroup } from './address-range.js'
+import { addressKey, addressProblem, isBindable, type TowerAddress } from '../core/address.js'
+import { isLocalAddress, sourceGroup } from '../core/address-range.js'
 import { DialBudget, defaultDialLimits } from './dial-budget.js'
-import { systemClock, type Clock } from './clock.js'
-import { idSourceFor, idToHex, MESSAGE_ID_BYTES, toPublicMessage, type ClacksMessage, type HeldMessage } from './message.js'
+import { systemClock, type Clock } from '../core/clock.js'
+import { idSourceFor, idToHex, MESSAGE_ID_BYTES, toPublicMessage, type ClacksMessage, type HeldMessage } from '../core/message.js'
 import { Pacer, type PacerRates } from './pacer.js'
 import { PEER_STATUSES, PeerTable, unverifiedSource, type Learned, type Peer, type PeerStatus, type PeerView } from './peer-table.js'
 import { MessageQueue } from './queue.js'
@@ -123,7 +123,7 @@ export class Tower extends EventEmitter<TowerEvents> {
   /** The bounds on dials to addresses nobody vouched for, and on dials in progress (see DialBudget). */
   #dialBudget!: DialBudget
   /** Links whose dial in progress counts as unverified (decided when it started). */
-  readonly #unverifiedDialing = new Set<Link>()
+  readonly #unverifiedDialing = new Set<Link<Peer>>()
   /** Whether local-range addresses are taken from other towers (see the allowLocalHints option). */
   #localHintsAllowed = false
   #sessions!: SessionTable
@@ -131,8 +131,8 @@ export class Tower extends EventEmitter<TowerEvents> {
   /** Under trust 'tofu': the public key pinned to each dialled address. */
   #pins: PinStore | undefined
   /** The key each dial in progress was shown, pinned once its Welcome arrives. */
-  readonly #shownKeys = new WeakMap<Link, string>()
-  readonly #links = new Map<string, Link>()
+  readonly #shownKeys = new WeakMap<Link<Peer>, string>()
+  readonly #links = new Map<string, Link<Peer>>()
   /** Every dialled peer's backoff, by key: it outlives a link dropped as unused (see the failed() hook). */
   readonly #backoffs = new Map<string, Backoff>()
   readonly #inbound = new Set<InboundConnection>()
@@ -509,7 +509,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     return false
   }
 
-  #linkFor (peer: Peer): Link {
+  #linkFor (peer: Peer): Link<Peer> {
     let link = this.#links.get(peer.key)
     if (link === undefined || link.state === 'closed') {
       link = new Link(peer, this.#linkHost, this.#backoffFor(peer))
@@ -527,10 +527,10 @@ export class Tower extends EventEmitter<TowerEvents> {
     return backoff
   }
 
-  #linkHost!: LinkHost
+  #linkHost!: LinkHost<Peer>
   #backoffPolicy!: BackoffPolicy
 
-  #makeLinkHost (transport: Transport): LinkHost {
+  #makeLinkHost (transport: Transport): LinkHost<Peer> {
     const o = this.#options
     return {
     instanceId: this.#instanceId,
@@ -578,7 +578,7 @@ export class Tower extends EventEmitter<TowerEvents> {
   }
 
   /** Under trust 'tofu': a dialled tower must show the key pinned to its address, if any; the key is noted, to pin on success. */
-  #checkPeer (link: Link, presented: string | undefined): Error | undefined {
+  #checkPeer (link: Link<Peer>, presented: string | undefined): Error | undefined {
     if (this.#pins === undefined) return undefined
     if (presented === undefined) return new UntrustedError(`${link.peer.key} showed no certificate`)
     const pinned = this.#pins.get(link.peer.key)
@@ -602,7 +602,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     }
   }
 
-  #handshakingChanged (link: Link, delta: 1 | -1): void {
+  #handshakingChanged (link: Link<Peer>, delta: 1 | -1): void {
     const budget = this.#dialBudget
     budget.handshaking += delta
     if (delta === 1) {
@@ -616,7 +616,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     if (this.#unverifiedDialing.delete(link)) budget.unverifiedHandshaking--
   }
 
-  #returned (link: Link, messages: readonly HeldMessage[], reason: ReturnReason, refusal?: RefusalReason): void {
+  #returned (link: Link<Peer>, messages: readonly HeldMessage[], reason: ReturnReason, refusal?: RefusalReason): void {
     this.#counters.returned += messages.length
     if (reason === 'refused') {
       this.#counters.refused += messages.length

@@ -4,7 +4,7 @@
  * dials to them per source, per host and tower-wide.
  */
 import t from 'tap'
-import { isLocalAddress, sourceGroup } from '../../src/tower/address-range.js'
+import { isLocalAddress, sourceGroup } from '../../src/core/address-range.js'
 import { DialBudget, defaultDialLimits, type DialBudgetLimits } from '../../src/tower/dial-budget.js'
 import { PeerTable, unverifiedSource, type Peer } from '../../src/tower/peer-table.js'
 

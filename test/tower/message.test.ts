@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import t from 'tap'
-import { idToHex, newMessageId, toPublicMessage } from '../../src/tower/message.js'
+import { idToHex, newMessageId, toPublicMessage } from '../../src/core/message.js'
 
 t.test('idToHex writes what Buffer#toString("hex") does, for any bytes, views included', async t => {
   fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), fc.nat(8), (bytes, skip) => {

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { ClacksError, DEFAULT_OPTIONS, InvalidOptionError, Tower, type TowerOptions } from '../../src/index.js'
-import { FakeClock } from '../../src/tower/clock.js'
+import { FakeClock } from '../../src/core/clock.js'
 import { resolveOptions } from '../../src/tower/options.js'
 import { testCertificate } from '../helpers/towers.js'
 

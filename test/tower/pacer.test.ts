@@ -1,6 +1,6 @@
 import t from 'tap'
 import { ClacksError, InvalidOptionError, InvalidPayloadError } from '../../src/errors.js'
-import { type Clock, FakeClock, systemClock } from '../../src/tower/clock.js'
+import { type Clock, FakeClock, systemClock } from '../../src/core/clock.js'
 import { DEFAULT_BURST_MS, Pacer, type PacerRates } from '../../src/tower/pacer.js'
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64'
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus'

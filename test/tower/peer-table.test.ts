@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { TowerAddress } from '../../src/tower/address.js'
+import type { TowerAddress } from '../../src/core/address.js'
 import { PeerTable, type Peer, type PeerStatus } from '../../src/tower/peer-table.js'
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64'
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus'

@@ -2,7 +2,7 @@ import { deepStrictEqual } from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import fc from 'fast-check'
 import t from 'tap'
-import type { HeldMessage } from '../../src/tower/message.js'
+import type { HeldMessage } from '../../src/core/message.js'
 import { BY_REFERENCE_BYTES, MessageQueue } from '../../src/tower/queue.js'
 import { messageId, messagePayload, newMessageRecord, type MessageRecord } from '../../src/wire/message-fast-path.js'
 
