@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { createSecureContext, type TLSSocket } from 'node:tls'
 import { debuglog } from 'node:util'
-import { ClosedError, InvalidAddressError, InvalidPayloadError, NotStartedError, QueueFullError } from '../errors.js'
+import { AlreadyStartedError, ClosedError, InvalidAddressError, InvalidPayloadError, NotStartedError, QueueFullError } from '../errors.js'
 import { GoodbyeReason, RefusalReason } from '../gen/clacks/v1/frame.js'
 import { LARGE_PAYLOAD_BYTES, MESSAGE_FRAME_OVERHEAD } from '../wire/limits.js'
 import { clearMessageRecord, messageId, messagePayload, newMessageRecord, type MessageRecord } from '../wire/message-fast-path.js'
@@ -19,6 +19,7 @@ import { idToHex, MESSAGE_ID_BYTES, newMessageId, toPublicMessage, type ClacksMe
 import { Pacer, type PacerRates } from './pacer.js'
 import { PEER_STATUSES, PeerTable, type Peer, type PeerStatus, type PeerView } from './peer-table.js'
 import { MessageQueue } from './queue.js'
+import { parseInitArgs } from './init-args.js'
 import { maxFrameBytes, resolveOptions, type FilterResult, type MessageFilter, type TowerOptions } from './options.js'
 import { emptyCounters, type TowerStats } from './stats.js'
 
@@ -137,14 +138,20 @@ export class Tower extends EventEmitter<TowerEvents> {
 
   /**
    * Starts the tower: checks the options, listens, and begins sending.
-   * Without key and cert a self-signed ECDSA certificate is generated.
+   * `init(options)`, or `init(key, cert, options)` with PEM key and
+   * certificate; without them a self-signed ECDSA certificate is generated.
+   * Any other arguments, or a second call, are a ClacksError.
    */
-  async init (key?: string | Buffer, cert?: string | Buffer, options: Partial<TowerOptions> = {}): Promise<this> {
-    if (this.#state !== 'created') throw new ClosedError()
+  async init (options?: Partial<TowerOptions>): Promise<this>
+  async init (key: string | Buffer | undefined, cert: string | Buffer | undefined, options?: Partial<TowerOptions>): Promise<this>
+  async init (...args: unknown[]): Promise<this> {
+    if (this.#state !== 'created') throw new AlreadyStartedError(this.#state)
+    const { pair, options } = parseInitArgs(args)
     this.#options = resolveOptions(options)
     const o = this.#options
-    if (key === undefined || cert === undefined) ({ key, cert } = await generateCertificate({ hostname: o.hostname }))
-    else checkKeyPair(key.toString(), cert.toString())
+    const { key, cert } = pair ?? await generateCertificate({ hostname: o.hostname })
+    if (pair !== undefined) checkKeyPair(key.toString(), cert.toString())
+    if (this.#state !== 'created') throw new AlreadyStartedError(this.#state)
     this.#state = 'starting'
     this.#clock = o.clock ?? systemClock
     this.#queue = new MessageQueue(o.maxQueueMessages, o.maxQueueBytes)
