@@ -131,6 +131,9 @@ export class Tower extends EventEmitter<TowerEvents> {
   /** The queue's head as the send loop takes it out (see MessageQueue.shiftRecord). */
   readonly #outgoing = newMessageRecord()
   #drained: (() => void) | undefined
+  /** While closing: when the drain gives up, and the peers that cannot take anything before then (see #couldHandOn). */
+  #drainDeadline = 0
+  readonly #drainOut = new Set<string>()
   /** Links with a socket open or opening, kept by the links' transitions. */
   #outboundConnections = 0
   /** What each friend descriptor seen came to: its peer-table key, or null for no valid address (see #friendKey). */
@@ -496,7 +499,9 @@ export class Tower extends EventEmitter<TowerEvents> {
       debug('link to %s failed: %s', link.peer.key, error.message)
       this.#peers.markFailure(link.peer)
       if (link.unused && this.#links.get(link.peer.key) === link) this.#links.delete(link.peer.key)
+      if (this.#drained !== undefined) this.#drainOut.add(link.peer.key)
       this.#schedulePump()
+      this.#checkDrained()
     },
     ready: () => this.#schedulePump(),
     friendFor: (link): TowerDescriptor | undefined => this.#peers.randomAlive(link.peer),
@@ -513,6 +518,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     if (reason === 'refused') {
       this.#counters.refused += messages.length
       if (refusal === RefusalReason.REFUSAL_REASON_IGNORED) this.#peers.markFailure(link.peer)
+      if (refusal === RefusalReason.REFUSAL_REASON_SHUTTING_DOWN && this.#drained !== undefined) this.#drainOut.add(link.peer.key)
     }
     // A message the outbound filter changed comes back as it was before: it is filtered again when it goes again.
     this.#queue.returnToFront(messages.map(message => message.original ?? message))
@@ -688,13 +694,15 @@ export class Tower extends EventEmitter<TowerEvents> {
     this.#schedulePump()
   }
 
-  /** Resolves when nothing is queued or in flight, or after drainTimeout. */
+  /** Resolves when nothing is queued or in flight, when nothing more can be handed on, or after drainTimeout. */
   #drain (): Promise<void> {
     return new Promise(resolve => {
+      this.#drainDeadline = this.#clock.now() + this.#options.drainTimeout
       const timer = this.#clock.setTimeout(() => finish(), this.#options.drainTimeout)
       const finish = (): void => {
         this.#clock.clearTimeout(timer)
         this.#drained = undefined
+        this.#drainOut.clear()
         resolve()
       }
       this.#drained = finish
@@ -709,10 +717,28 @@ export class Tower extends EventEmitter<TowerEvents> {
    * our Welcome can settle; dialers retry within backoffMax).
    */
   #checkDrained (): void {
-    if (this.#drained === undefined || this.#queue.length > 0) return
+    if (this.#drained === undefined) return
     for (const link of this.#links.values()) if (link.inFlightCount > 0) return
     if (this.#sessions.brokenSince(this.#clock.now() - 2 * this.#options.backoffMax)) return
+    if (this.#queue.length > 0 && this.#couldHandOn()) return
     this.#drained()
+  }
+
+  /**
+   * Whether some peer may still take a message before the drain gives up: one
+   * not ignored, that has neither failed nor said it is shutting down since
+   * the close began, and whose link is open or opening or whose backoff
+   * allows a dial in time. With none, close() ends at once instead of
+   * waiting out drainTimeout (a lone tower; towers closed together).
+   */
+  #couldHandOn (): boolean {
+    for (const peer of this.#peers.all()) {
+      if (peer.status === 'ignored' || this.#drainOut.has(peer.key)) continue
+      const state = this.#links.get(peer.key)?.state
+      if (state === 'open' || state === 'connecting') return true
+      if ((this.#backoffs.get(peer.key)?.nextAttemptAt ?? 0) < this.#drainDeadline) return true
+    }
+    return false
   }
 
   #connectionCount (): number {
