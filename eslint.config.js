@@ -13,5 +13,10 @@ export default tseslint.config(
     // The CLI, benchmarks, tests and CI helpers talk to a person: console is their job.
     files: ['src/cli/**', 'bench/**', 'test/**', '.ci/**'],
     rules: { 'no-console': 'off' }
+  },
+  {
+    // CommonJS consumers of the package (tests, CI): require() is what they exercise.
+    files: ['**/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' }
   }
 )

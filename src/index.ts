@@ -11,3 +11,6 @@ export type { TowerStats, TowerCounters } from './tower/stats.js'
 export type { PacerRates } from './tower/pacer.js'
 export { generateCertificate, checkKeyPair } from './net/certs.js'
 export * from './errors.js'
+
+/** The spec's shape, `import Clacks from 'clacks'; const tower = Clacks()`: the same as createTower(). */
+export { createTower as default } from './tower/tower.js'
