@@ -16,7 +16,7 @@ export default tseslint.config(
   },
   {
     // CommonJS consumers of the package (tests, CI): require() is what they exercise.
-    files: ['**/*.cjs'],
+    files: ['**/*.cjs', '**/*.cts'],
     rules: { '@typescript-eslint/no-require-imports': 'off' }
   }
 )
