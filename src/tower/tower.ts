@@ -305,10 +305,12 @@ export class Tower extends EventEmitter<TowerEvents> {
     this.#schedulePump()
   }
 
-  /** Changes the send rates at once, without a restart. */
+  /** Changes the send rates at once, without a restart (0 or Infinity is unlimited); `options` shows them. */
   setRate (rates: Partial<PacerRates>): void {
     this.#assertStarted()
     this.#pacer.setRate(rates)
+    const { sendrate, byterate } = this.#pacer.rates
+    this.#options = { ...this.#options, sendrate, byterate, sendburst: rates.sendburst ?? this.#options.sendburst, byteburst: rates.byteburst ?? this.#options.byteburst }
     // The pump decides again under the new rates (and sleeps again if it must).
     this.#pacer.cancel()
     this.#schedulePump()
