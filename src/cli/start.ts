@@ -191,15 +191,19 @@ function startHeartbeat (tower: Tower, everySeconds: number): NodeJS.Timeout | u
   }, everySeconds * 1000).unref()
 }
 
+function messages (count: number): string {
+  return count === 1 ? '1 message' : `${count} messages`
+}
+
 async function stop (tower: Tower, signal: StopSignal): Promise<void> {
   const stats = tower.stats()
   const held = stats.queued + stats.inFlight
   const reachable = stats.peers.new + stats.peers.alive + stats.peers.lost
   const drain = held === 0 || reachable > 0
   if (held === 0) log(`${signal}: stopping (nothing held)`)
-  else if (drain) log(`${signal}: handing ${held} messages to peers, for at most ${tower.options.drainTimeout / 1000} s (${signal} again to exit at once)`)
-  else log(`${signal}: no peer to hand ${held} messages to`)
+  else if (drain) log(`${signal}: handing ${messages(held)} to peers, for at most ${tower.options.drainTimeout / 1000} s (${signal} again to exit at once)`)
+  else log(`${signal}: no peer to hand ${messages(held)} to`)
   const { left } = await tower.close({ drain })
-  if (left > 0) log(`stopped: ${left} messages could not be handed on and are lost with this tower`)
+  if (left > 0) log(`stopped: ${messages(left)} could not be handed on: lost with this tower`)
   else log(held > 0 ? 'stopped: every message was handed on' : 'stopped')
 }

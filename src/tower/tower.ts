@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { createSecureContext, type TLSSocket } from 'node:tls'
 import { debuglog } from 'node:util'
-import { AlreadyStartedError, ClosedError, InvalidAddressError, InvalidPayloadError, NotStartedError, QueueFullError } from '../errors.js'
+import { AlreadyStartedError, ClosedError, HandshakeTimeoutError, InvalidAddressError, InvalidPayloadError, NotStartedError, QueueFullError } from '../errors.js'
 import { GoodbyeReason, RefusalReason } from '../gen/clacks/v1/frame.js'
 import { LARGE_PAYLOAD_BYTES, MESSAGE_FRAME_OVERHEAD } from '../wire/limits.js'
 import { clearMessageRecord, messageId, messagePayload, newMessageRecord, type MessageRecord } from '../wire/message-fast-path.js'
@@ -501,7 +501,8 @@ export class Tower extends EventEmitter<TowerEvents> {
       debug('link to %s failed: %s', link.peer.key, error.message)
       this.#peers.markFailure(link.peer)
       if (link.unused && this.#links.get(link.peer.key) === link) this.#links.delete(link.peer.key)
-      if (this.#drained !== undefined) this.#drainOut.add(link.peer.key)
+      // Refused, closing or gone: no use trying it again in this drain. A peer slow to answer is, while the drain lasts.
+      if (this.#drained !== undefined && !(error instanceof HandshakeTimeoutError)) this.#drainOut.add(link.peer.key)
       this.#schedulePump()
       this.#checkDrained()
     },
@@ -728,8 +729,8 @@ export class Tower extends EventEmitter<TowerEvents> {
 
   /**
    * Whether some peer may still take a message before the drain gives up: one
-   * not ignored, that has neither failed nor said it is shutting down since
-   * the close began, and whose link is open or opening or whose backoff
+   * not ignored, that has neither failed (other than by a handshake timeout)
+   * nor said it is shutting down since the close began, and whose link is open or opening or whose backoff
    * allows a dial in time. With none, close() ends at once instead of
    * waiting out drainTimeout (a lone tower; towers closed together).
    */

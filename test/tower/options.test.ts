@@ -148,3 +148,7 @@ t.test('a failed init leaves nothing listening and the tower can be started prop
   t.teardown(() => tower.close({ drain: false }))
   t.ok(tower.port > 0, 'started on the second try')
 })
+
+t.test('a hostname that is too long is said to be too long, not to have bad characters', async t => {
+  t.throws(() => resolveOptions({ hostname: 'a'.repeat(300) }), { message: /hostname of 300 characters is too long \(a DNS name has at most 253\)/ })
+})
