@@ -4,7 +4,7 @@
  *
  *   GET  /metrics   Prometheus text format
  *   GET  /status    JSON: the tower, its options' rates, stats() and survey()
- *   POST /enqueue   the request body is the payload; 201 {"id": "…"}
+ *   POST /enqueue   the request body, as it is, is the payload (not empty); 201 {"id": "…"}
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { ClacksError, type Tower } from '../index.js'
@@ -94,6 +94,8 @@ async function enqueue (tower: Tower, request: IncomingMessage, response: Server
     }
     chunks.push(chunk)
   }
+  // An empty body is far likelier a client's mistake (a forgotten -d) than a message meant to be empty.
+  if (size === 0) return reply(response, 400, { error: 'the request body is the payload, and it is empty: send the message as the body, as it is (any bytes, any Content-Type)' })
   try {
     reply(response, 201, { id: tower.enqueue(Buffer.concat(chunks)) })
   } catch (error) {

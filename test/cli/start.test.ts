@@ -98,6 +98,9 @@ t.test('two towers announce, exchange typed lines, serve admin, and drain on a s
     t.equal(queued.status, 201)
     const { id } = JSON.parse(queued.text) as { id: string }
     t.match(await printed(b, '/wAB'), { id, encoding: 'base64' }, 'bytes that are not UTF-8 print as base64')
+    const empty = await http('POST', `${admin}/enqueue`, Buffer.alloc(0))
+    t.equal(empty.status, 400, 'an empty body is refused, not enqueued')
+    t.match(empty.text, /the request body is the payload, and it is empty/)
     t.equal((await http('GET', `${admin}/enqueue`)).status, 405)
     t.equal((await http('GET', `${admin}/nowhere`)).status, 404)
   })
