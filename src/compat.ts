@@ -10,6 +10,8 @@
  * started take effect once it has, each on its own: one that fails is
  * reported (an 'error' event, or a process warning when nobody listens, and
  * a rejected `ready`) and the others still run.
+ *
+ * @module clacks/compat
  */
 import { createHash } from 'node:crypto'
 import { EventEmitter } from 'node:events'

@@ -1,7 +1,7 @@
 /**
  * Time as the tower core sees it: a monotonic millisecond counter and one-shot
  * timers. Everything in `src/tower/` that waits takes a {@link Clock}, so tests
- * drive it with a {@link FakeClock} and run deterministically, in no real time.
+ * drive it with a `FakeClock` (below) and run deterministically, in no real time.
  */
 export interface Clock {
   /** Milliseconds, monotonic (default: `performance.now()`). Never goes back. */
