@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The package as a user gets it: npm pack (prepack builds), the tarball installed into a scratch
 # app in a temporary folder, then a CommonJS, an ES module and a TypeScript consumer (the latest
-# TypeScript, with @types/node as the README says) run against it. The consumers are .ci/consumers/.
+# TypeScript, with @types/node as the README says) run against it; its source maps and its clacks
+# command are checked too. The consumers are .ci/consumers/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch=$(mktemp -d)
@@ -14,5 +15,7 @@ printf '{ "name": "scratch-app", "private": true }\n' > package.json
 npm install --no-audit --no-fund --loglevel=error "./$tarball" typescript@latest @types/node@20
 node consumer.cjs
 node consumer.mjs
+node source-maps.cjs
+npx clacks --version >/dev/null
 npx tsc -p tsconfig.json
 echo "TypeScript consumer ($(npx tsc --version)): ok"
