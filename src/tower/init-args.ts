@@ -17,7 +17,10 @@ const EXPECTED = 'init() takes (options) or (key, cert, options?), key and cert 
 export function parseInitArgs (args: readonly unknown[]): InitArgs {
   if (args.length > 3) throw new InvalidArgumentError(`${EXPECTED}; got ${args.length} arguments`)
   const [first, second, third] = args
-  if (args.length <= 1 && isOptionsObject(first)) return { pair: undefined, options: first as Partial<TowerOptions> }
+  if (args.length <= 1 && isOptionsObject(first)) {
+    checkNoPairInOptions(first as object)
+    return { pair: undefined, options: first as Partial<TowerOptions> }
+  }
   if (first !== undefined && !isPem(first)) {
     throw new InvalidArgumentError(`${EXPECTED}; got ${describe(first)} as the key`)
   }
@@ -31,7 +34,13 @@ export function parseInitArgs (args: readonly unknown[]): InitArgs {
     throw new InvalidArgumentError(`${EXPECTED}; got ${describe(third)} as the options`)
   }
   const options = (third ?? {}) as Partial<TowerOptions>
+  checkNoPairInOptions(options)
   return { pair: first === undefined ? undefined : { key: toPem(first), cert: toPem(second) }, options }
+}
+
+/** The likeliest slip from JavaScript: the pair passed among the options. */
+function checkNoPairInOptions (options: object): void {
+  if ('key' in options || 'cert' in options) throw new InvalidArgumentError(`${EXPECTED}; key and cert are arguments of their own, not options`)
 }
 
 function isPem (value: unknown): value is string | Uint8Array {

@@ -30,7 +30,9 @@ t.test('any other shape is a ClacksError that says what init() takes, and the to
     ['a number as the key', [42, cert], /got a number as the key/],
     ['an object as the certificate', [key, { port: 0 }], /got an object as the certificate/],
     ['a string as the options', [key, cert, 'port=0'], /got a string as the options/],
-    ['four arguments', [key, cert, {}, {}], /got 4 arguments/]
+    ['four arguments', [key, cert, {}, {}], /got 4 arguments/],
+    ['the pair among the options', [{ key, cert, port: 0 }], /key and cert are arguments of their own, not options/],
+    ['the pair among the third argument\'s options', [undefined, undefined, { key, cert }], /key and cert are arguments of their own/]
   ]
   for (const [what, args, message] of refused) {
     const tower = new Tower()
