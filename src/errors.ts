@@ -20,6 +20,7 @@ export type ClacksErrorCode =
   | 'CLACKS_ERR_CLOSED'
   | 'CLACKS_ERR_CERTIFICATE'
   | 'CLACKS_ERR_LISTEN'
+  | 'CLACKS_ERR_SIM_VIOLATION'
 
 export class ClacksError extends Error {
   readonly code: ClacksErrorCode

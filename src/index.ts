@@ -13,6 +13,7 @@ export type { TowerStats, TowerCounters } from './tower/stats.js'
 export type { PacerRates } from './tower/pacer.js'
 export { generateCertificate, checkKeyPair, type GenerateCertificateOptions, type KeyAndCertificate } from './net/certs.js'
 export type { Clock } from './tower/clock.js'
+export type { Transport, ByteStream, DialTarget, Listener } from './net/transport.js'
 export * from './errors.js'
 
 /** The spec's shape, `import Clacks from 'clacks'; const tower = Clacks()`: the same as createTower(). */

@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander'
 import { certCommand } from './cert.js'
 import { demoCommand } from './demo.js'
 import { EXIT_OK, EXIT_USAGE, report } from './exit.js'
+import { simulateCommand } from './simulate.js'
 import { startCommand } from './start.js'
 import { statusCommand } from './status.js'
 import { guardStdout } from './stdout.js'
@@ -34,7 +35,7 @@ export function program (): Command {
     .helpCommand(false)
     .exitOverride()
   clacks.configureOutput({ outputError: oneLine(clacks) })
-  for (const command of [demoCommand(), startCommand(), statusCommand(), certCommand()]) {
+  for (const command of [demoCommand(), startCommand(), statusCommand(), certCommand(), simulateCommand()]) {
     command.helpOption('-h, --help', 'show help').exitOverride().configureOutput({ outputError: oneLine(command) })
     clacks.addCommand(command)
   }

@@ -1,9 +1,10 @@
-import type { TLSSocket } from 'node:tls'
 import { ClacksError, ConnectionError } from '../errors.js'
 import { GoodbyeReason, type Frame } from '../gen/clacks/v1/frame.js'
 import { FrameBatch, recycleSegments } from '../wire/encoder.js'
 import { FrameDecoder } from '../wire/decoder.js'
 import { clearMessageRecord, newMessageRecord, type MessageRecord } from '../wire/message-fast-path.js'
+import type { Clock } from '../tower/clock.js'
+import type { ByteStream } from './transport.js'
 
 /** What a conversation (dialer or acceptor side) does with a framed socket. */
 export interface FrameHandler {
@@ -33,13 +34,17 @@ export interface FrameHandler {
  */
 export const WRITE_BUFFER_LIMIT = 1024 * 1024
 
+/** How long a Goodbye waits for a peer that never reads before the stream is destroyed. */
+const GOODBYE_LINGER_MS = 2000
+
 /**
- * A TLS socket speaking delimited frames. Frames written in one turn of the
- * event loop leave in one socket write; a full socket buffer is reported
+ * A byte stream speaking delimited frames. Frames written in one turn of the
+ * event loop leave in one write; a full write buffer is reported
  * (`writable` false, then `drained()`), never hidden.
  */
 export class FramedSocket {
-  readonly #socket: TLSSocket
+  readonly #socket: ByteStream
+  readonly #clock: Clock
   readonly #decoder: FrameDecoder
   readonly #batch = new FrameBatch()
   readonly #handler: FrameHandler
@@ -48,16 +53,18 @@ export class FramedSocket {
   #flushScheduled = false
   #ended = false
   #closedReported = false
+  /** After a Goodbye: destroys the stream if the peer has not closed it by then. */
+  #lingerTimer: unknown
 
-  constructor (socket: TLSSocket, maxFrameBytes: number, handler: FrameHandler) {
+  constructor (socket: ByteStream, maxFrameBytes: number, handler: FrameHandler, clock: Clock) {
     this.#socket = socket
+    this.#clock = clock
     this.#handler = handler
     this.#decoder = new FrameDecoder({ maxFrameBytes })
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('drain', () => this.#handler.drained())
     socket.on('error', error => this.#reportClosed(new ConnectionError(`connection failed: ${error.message}`, { cause: error })))
     socket.on('close', () => this.#reportClosed(this.#ended ? undefined : new ConnectionError('connection closed by the other side')))
-    socket.setNoDelay(true)
   }
 
   /**
@@ -90,8 +97,11 @@ export class FramedSocket {
   #scheduleFlush (): void {
     if (this.#flushScheduled) return
     this.#flushScheduled = true
-    process.nextTick(() => this.flush())
+    // Before the tower's pump runs again (an immediate): everything one turn queued leaves in one write.
+    this.#clock.nextTick(this.#flushNow)
   }
+
+  readonly #flushNow = (): void => { this.flush() }
 
   /** Writes every queued frame now. */
   flush (): void {
@@ -121,7 +131,7 @@ export class FramedSocket {
     this.#ended = true
     this.#socket.end()
     // A peer that never reads would hold the socket open: do not wait on it.
-    this.#socket.setTimeout(2000, () => this.#socket.destroy())
+    this.#lingerTimer = this.#clock.setTimeout(() => this.#socket.destroy(), GOODBYE_LINGER_MS)
   }
 
   /** Ends at once, without a goodbye; queued frames are dropped. */
@@ -175,6 +185,7 @@ export class FramedSocket {
   #reportClosed (error: Error | undefined): void {
     if (this.#closedReported) return
     this.#closedReported = true
+    if (this.#lingerTimer !== undefined) this.#clock.clearTimeout(this.#lingerTimer)
     this.#ended = true
     this.#handler.closed(error)
   }

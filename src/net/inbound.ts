@@ -1,10 +1,11 @@
-import type { TLSSocket } from 'node:tls'
 import { GoodbyeReason, type Frame, type Hello, RefusalReason } from '../gen/clacks/v1/frame.js'
 import { addressKey, addressProblem, type TowerAddress } from '../tower/address.js'
 import { MESSAGE_ID_BYTES } from '../tower/message.js'
 import { newMessageRecord, recordOfMessage, type MessageRecord } from '../wire/message-fast-path.js'
 import { FramedSocket, type FrameHandler } from './framed-socket.js'
 import type { InboundSession, SessionTable } from './sessions.js'
+import type { Clock } from '../tower/clock.js'
+import type { ByteStream } from './transport.js'
 
 export const PROTOCOL_VERSION = 1
 
@@ -38,8 +39,8 @@ export interface AcceptorHost {
   announced (tower: TowerAddress): void
   /** The connection ended. */
   released (connection: InboundConnection): void
-  /** Clock time in milliseconds. */
-  now (): number
+  /** Time, timers and deferrals. */
+  readonly clock: Clock
   /** While closing, a Hello still gets its Welcome (settling the dialer's doubt), then a goodbye. */
   closing (): boolean
   /** Connections ended for breaking the protocol, counted for stats. */
@@ -73,10 +74,10 @@ export class InboundConnection implements FrameHandler {
   /** Clock time of the accept: the handshake must finish within the timeout of it, however the bytes dribble in. */
   readonly acceptedAt: number
 
-  constructor (socket: TLSSocket, host: AcceptorHost) {
+  constructor (socket: ByteStream, host: AcceptorHost) {
     this.#host = host
-    this.#socket = new FramedSocket(socket, host.maxFrameBytes, this)
-    this.lastActive = this.acceptedAt = host.now()
+    this.#socket = new FramedSocket(socket, host.maxFrameBytes, this, host.clock)
+    this.lastActive = this.acceptedAt = host.clock.now()
   }
 
   get state (): InboundState {
@@ -105,11 +106,11 @@ export class InboundConnection implements FrameHandler {
   }
 
   readEnd (): void {
-    this.lastActive = this.#host.now()
+    this.lastActive = this.#host.clock.now()
     if (this.#unacknowledged >= ACK_EVERY_MESSAGES) this.#acknowledge()
     else if (this.#unacknowledged > 0 && !this.#ackScheduled) {
       this.#ackScheduled = true
-      setImmediate(this.#acknowledgeLater)
+      this.#host.clock.setImmediate(this.#acknowledgeLater)
     }
   }
 
@@ -138,7 +139,7 @@ export class InboundConnection implements FrameHandler {
     if (session !== undefined && session.connection === this) {
       session.connection = undefined
       // Broken under us, not ended by a goodbye: the dialer may hold messages in doubt and come back.
-      if (error !== undefined && this.#state === 'open') session.brokenAt = this.#host.now()
+      if (error !== undefined && this.#state === 'open') session.brokenAt = this.#host.clock.now()
     }
     this.#state = 'closed'
     this.#host.released(this)

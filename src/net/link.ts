@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto'
-import { connect, type SecureContext, type TLSSocket } from 'node:tls'
 import { ConnectionError, HandshakeTimeoutError, ProtocolError, RefusedError } from '../errors.js'
 import { GoodbyeReason, RefusalReason, type Frame, type Goodbye, type Refusal, type Welcome } from '../gen/clacks/v1/frame.js'
 import type { TowerDescriptor } from '../gen/clacks/v1/tower.js'
@@ -10,10 +8,9 @@ import type { Peer } from '../tower/peer-table.js'
 import type { Backoff } from './backoff.js'
 import { FramedSocket, type FrameHandler } from './framed-socket.js'
 import { PROTOCOL_VERSION } from './inbound.js'
+import type { Transport } from './transport.js'
 import { FRAME_HEADER_ROOM, MESSAGE_FRAME_OVERHEAD } from '../wire/limits.js'
 import { messageId, messagePayload, recordFrameSize, recordOfMessage, type MessageRecord } from '../wire/message-fast-path.js'
-
-export const ALPN_PROTOCOL = 'clacks/1'
 
 /** Why messages came back to the queue. */
 export type ReturnReason = 'refused' | 'not-received' | 'abandoned'
@@ -27,18 +24,20 @@ export interface LinkSettings {
   idleTimeout: number
   backoffInitial: number
   backoffMax: number
-  ca: string | Buffer | undefined
+  killtimeout: number
 }
 
 /** What the dialer side needs from the tower. */
 export interface LinkHost {
   readonly instanceId: Uint8Array
-  /** The TLS settings of every dial (TLS 1.3, the CA if any), made once: a context per dial cost more than the rest of it. */
-  readonly secureContext: SecureContext
+  /** How dials are made (node:tls in production). */
+  readonly transport: Transport
   readonly self: TowerAddress
   readonly settings: LinkSettings
   readonly clock: Clock
   readonly random: () => number
+  /** A new random 16-byte id (for a session). */
+  newId (): Buffer
   /** The peer now holds this many of our messages: our custody of them ended. */
   delivered (link: Link, count: number): void
   /** These are ours again and go back to the queue. */
@@ -55,6 +54,8 @@ export interface LinkHost {
   announced (link: Link, tower: TowerAddress): void
   /** The link opened (+1) or closed (-1) a socket: it counts against the connection limit. */
   connectedChanged (delta: 1 | -1): void
+  /** A retired link ended (see retire()): nothing it sent is ours any more, or what was came back. */
+  retired (link: Link): void
 }
 
 /**
@@ -68,7 +69,8 @@ export interface LinkHost {
  *
  * Messages sent but not acknowledged stay ours. When the connection breaks
  * they are "in doubt" until a reconnect resumes the session and the peer says
- * how far it got.
+ * how far it got. A retired link (retire()) takes no more messages and goes
+ * to closed once nothing it sent is unsettled.
  */
 export type LinkState = 'idle' | 'connecting' | 'open' | 'backoff' | 'closed'
 
@@ -106,7 +108,7 @@ export class Link {
   /** The acceptor's instance id in the current or last session. */
   #remoteInstance: Uint8Array = Buffer.alloc(0)
   /** This link's session id: the acceptor keeps our session under it across reconnections. */
-  readonly #sessionId = randomBytes(16)
+  readonly #sessionId: Buffer
   #nextSeq = 1
   /** The highest seq acknowledged in this session: acks never go back. */
   #lastAck = 0
@@ -124,12 +126,15 @@ export class Link {
   #lastProgress = 0
   #lastUsed = 0
   #coolUntil = 0
+  /** Set by retire(): the Goodbye to end with once everything sent is settled, and since when. */
+  #retiring: { reason: GoodbyeReason, since: number } | undefined
 
   /** `backoff` is the peer's: it outlives the link when an unused one is dropped (see `unused`). */
   constructor (peer: Peer, host: LinkHost, backoff: Backoff) {
     this.peer = peer
     this.#host = host
     this.#backoff = backoff
+    this.#sessionId = host.newId()
     this.#window = host.settings.maxInFlight
     this.#remoteMaxFrameBytes = host.settings.maxFrameBytes
   }
@@ -173,7 +178,7 @@ export class Link {
    * connection being made; it goes to another tower meanwhile.
    */
   canTake (bytes: number): boolean {
-    if (this.#state !== 'open' || this.#socket?.writable !== true) return false
+    if (this.#state !== 'open' || this.#socket?.writable !== true || this.#retiring !== undefined) return false
     // A frame the acceptor would not read would end the connection: such a message goes elsewhere.
     if (bytes >= this.#refusedPayloadBytes || bytes + MESSAGE_FRAME_OVERHEAD > this.#remoteMaxFrameBytes) return false
     const held = this.#inFlight.length
@@ -181,9 +186,9 @@ export class Link {
     return this.#coolUntil === 0 || this.#cooledOff()
   }
 
-  /** Whether a dial may start now: the link is not connected and its backoff allows one. */
+  /** Whether a dial may start now: the link is not connected, not retired, and its backoff allows one. */
   canDial (): boolean {
-    return (this.#state === 'idle' || this.#state === 'backoff') && this.#backoff.canAttempt(this.#host.clock.now())
+    return (this.#state === 'idle' || this.#state === 'backoff') && this.#retiring === undefined && this.#backoff.canAttempt(this.#host.clock.now())
   }
 
   /** Starts a dial (see canDial); the host hears ready() once it is open. */
@@ -240,6 +245,12 @@ export class Link {
    * closed.
    */
   checkTimers (now: number): void {
+    if (this.#retiring !== undefined && now - this.#retiring.since >= this.#host.settings.killtimeout) {
+      // What the peer never settled in all that time is released, as for a dead peer (PROTOCOL.md §11).
+      this.abandon()
+      this.#host.retired(this)
+      return
+    }
     if (this.#state !== 'open') return
     const settings = this.#host.settings
     if (this.#inFlight.length > 0 && now - this.#lastProgress > settings.ackTimeout) {
@@ -259,7 +270,30 @@ export class Link {
     this.#transition('closed')
   }
 
-  /** Gives up on the peer: everything it held for us comes back, the connection ends. */
+  /**
+   * Ends the link without giving up custody: no more messages go on it, and
+   * it says Goodbye with `reason` once the peer has acknowledged or refused
+   * everything sent to it. Until then those messages stay ours and go nowhere
+   * else, since the peer may already hold them. A broken connection is
+   * resumed to settle them, as on any link; what is still unsettled after
+   * killtimeout is released, as for a dead peer. The host hears retired()
+   * when the link has ended.
+   */
+  retire (reason: GoodbyeReason): void {
+    if (this.#state === 'closed' || this.#retiring !== undefined) return
+    this.#retiring = { reason, since: this.#host.clock.now() }
+    this.#rejectAnnounces(new ConnectionError('the link was retired'))
+    this.#endIfRetired()
+  }
+
+  /**
+   * Gives up on the peer: everything in flight comes back, the connection
+   * ends. The peer may hold some of it, so this is only for when that cannot
+   * matter or is the documented exception: the peer is dead, or retired
+   * past killtimeout (the duplicate of a partition longer than killtimeout,
+   * PROTOCOL.md §11); the peer is evicted (only with nothing in flight); or
+   * this tower is closing, and what comes back dies with it (counted as left).
+   */
   abandon (): void {
     this.#clearTimers()
     this.#socket?.destroy()
@@ -316,6 +350,7 @@ export class Link {
     this.#transition('backoff')
     this.#host.failed(this, error ?? new ConnectionError('connection closed by the peer'))
     if (this.#inFlight.length > 0) this.#scheduleReconnect()
+    else if (this.#retiring !== undefined) this.#endIfRetired()
   }
 
   // --- internals ---
@@ -326,26 +361,8 @@ export class Link {
     this.#backoff.attempted(now)
     this.#transition('connecting')
     const settings = this.#host.settings
-    const socket: TLSSocket = connect({
-      host: this.peer.hostname,
-      port: this.peer.port,
-      ALPNProtocols: [ALPN_PROTOCOL],
-      secureContext: this.#host.secureContext,
-      rejectUnauthorized: settings.ca !== undefined,
-      servername: isIpLiteral(this.peer.hostname) ? undefined : this.peer.hostname
-    })
-    // The handler needs the socket it serves: it is only called once `framed` is set.
-    const framed: FramedSocket = new FramedSocket(socket, settings.maxFrameBytes, this.#handlerFor(() => framed))
-    this.#socket = framed
-    this.#handshakeTimer = this.#host.clock.setTimeout(() => {
-      framed.destroy(new HandshakeTimeoutError(settings.handshakeTimeout))
-    }, settings.handshakeTimeout)
-    socket.once('secureConnect', () => {
+    const stream = this.#host.transport.dial(this.peer, () => {
       if (this.#socket !== framed) return
-      if (socket.alpnProtocol !== ALPN_PROTOCOL) {
-        framed.destroy(new ProtocolError(`peer does not speak ${ALPN_PROTOCOL}`))
-        return
-      }
       framed.send({
         kind: {
           $case: 'hello',
@@ -360,6 +377,12 @@ export class Link {
       })
       if (announceOnly || this.#announceWaiters.length > 0) this.#sendAnnounce()
     })
+    // The handler needs the socket it serves: it is only called once `framed` is set.
+    const framed: FramedSocket = new FramedSocket(stream, settings.maxFrameBytes, this.#handlerFor(() => framed), this.#host.clock)
+    this.#socket = framed
+    this.#handshakeTimer = this.#host.clock.setTimeout(() => {
+      framed.destroy(new HandshakeTimeoutError(settings.handshakeTimeout))
+    }, settings.handshakeTimeout)
   }
 
   #welcome (welcome: Welcome): void {
@@ -374,7 +397,9 @@ export class Link {
     this.#transition('open')
     this.#lastUsed = this.#host.clock.now()
     this.#host.succeeded(this)
-    this.#host.ready(this)
+    // A retired link reconnects only to settle its doubt, which the Welcome just did.
+    if (this.#retiring !== undefined) this.#endIfRetired()
+    else this.#host.ready(this)
   }
 
   /**
@@ -425,12 +450,14 @@ export class Link {
     this.#inFlight.splice(0, settled)
     this.#lastProgress = this.#lastUsed = this.#host.clock.now()
     this.#host.delivered(this, settled)
-    this.#host.ready(this)
+    if (this.#retiring !== undefined) this.#endIfRetired()
+    else this.#host.ready(this)
   }
 
   #refusal (refusal: Refusal): void {
     const index = this.#inFlight.findIndex(entry => entry.seq === refusal.seq)
     if (index === -1) return this.#protocolError(`refusal of seq ${refusal.seq}, which is not in flight`)
+    // Refused: the acceptor said it does not hold it, so it is ours again at once.
     const [entry] = this.#inFlight.splice(index, 1) as [InFlight]
     this.#inFlightBytes -= entry.payloadLength
     this.#lastUsed = this.#host.clock.now()
@@ -442,6 +469,7 @@ export class Link {
       this.#coolUntil = this.#host.clock.now() + this.#host.settings.backoffInitial * REFUSAL_COOL_OFF_FACTOR
     }
     this.#host.returned(this, [messageOf(entry)], 'refused', refusal.reason)
+    if (this.#retiring !== undefined) this.#endIfRetired()
   }
 
   #announced (tower: TowerAddress | undefined): void {
@@ -473,12 +501,13 @@ export class Link {
     socket?.destroy()
     if (welcomed && (reason === GoodbyeReason.GOODBYE_REASON_IDLE || reason === GoodbyeReason.GOODBYE_REASON_REPLACED)) {
       this.#transition('idle')
-      return
+    } else {
+      this.#backoff.failed()
+      this.#transition('backoff')
+      this.#host.failed(this, error)
     }
-    this.#backoff.failed()
-    this.#transition('backoff')
-    this.#host.failed(this, error)
     if (this.#inFlight.length > 0) this.#scheduleReconnect()
+    else if (this.#retiring !== undefined) this.#endIfRetired()
   }
 
   #protocolError (detail: string): void {
@@ -488,6 +517,18 @@ export class Link {
 
   #sendAnnounce (): void {
     this.#socket?.send({ kind: { $case: 'announce', value: { tower: { hostname: this.#host.self.hostname, port: this.#host.self.port } } } })
+  }
+
+  /** A retired link with nothing left unsettled ends: Goodbye on an open connection, none on one being made. */
+  #endIfRetired (): void {
+    const retiring = this.#retiring
+    if (retiring === undefined || this.#inFlight.length > 0 || this.#state === 'closed') return
+    this.#clearTimers()
+    if (this.#state === 'open') this.#socket?.goodbye(retiring.reason)
+    else this.#socket?.destroy()
+    this.#socket = undefined
+    this.#transition('closed')
+    this.#host.retired(this)
   }
 
   #scheduleReconnect (): void {
@@ -522,8 +563,4 @@ export class Link {
     this.#state = to
     if (wasConnected !== this.connected) this.#host.connectedChanged(wasConnected ? -1 : 1)
   }
-}
-
-function isIpLiteral (hostname: string): boolean {
-  return /^[\d.]+$/.test(hostname) || hostname.includes(':')
 }

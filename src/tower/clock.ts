@@ -1,7 +1,10 @@
 /**
- * Time as the tower core sees it: a monotonic millisecond counter and one-shot
- * timers. Everything in `src/tower/` that waits takes a {@link Clock}, so tests
- * drive it with a `FakeClock` (below) and run deterministically, in no real time.
+ * Time as the tower sees it: a monotonic millisecond counter, one-shot
+ * timers, and the two ways Node defers work within a turn of the event loop.
+ * Every wait and every deferral of the tower, its links and its connections
+ * goes through one {@link Clock}: production passes `systemClock`; tests
+ * and the simulator (`clacks/sim`) pass a `FakeClock`, which runs the
+ * same code in virtual time, deterministically.
  */
 export interface Clock {
   /** Milliseconds, monotonic (default: `performance.now()`). Never goes back. */
@@ -10,6 +13,12 @@ export interface Clock {
   setTimeout(callback: () => void, ms: number): unknown
   /** Cancels a timer from {@link Clock.setTimeout}; a handle that already fired or was cleared is ignored. */
   clearTimeout(handle: unknown): void
+  /** Calls `callback` after the I/O already due has been handled (Node's `setImmediate`). */
+  setImmediate(callback: () => void): void
+  /** Calls `callback` as soon as the current callback returns, before any I/O (Node's `process.nextTick`). */
+  nextTick(callback: () => void): void
+  /** Wall-clock time for `now()`, in milliseconds since the Unix epoch: only for what people read (peer views). */
+  wallTime(): number
 }
 
 /**
@@ -20,7 +29,10 @@ export interface Clock {
 export const systemClock: Clock = Object.freeze({
   now: () => performance.now(),
   setTimeout: (callback: () => void, ms: number): unknown => setTimeout(callback, ms),
-  clearTimeout: (handle: unknown): void => { clearTimeout(handle as ReturnType<typeof setTimeout>) }
+  clearTimeout: (handle: unknown): void => { clearTimeout(handle as ReturnType<typeof setTimeout>) },
+  setImmediate: (callback: () => void): void => { setImmediate(callback) },
+  nextTick: (callback: () => void): void => { process.nextTick(callback) },
+  wallTime: () => Date.now()
 })
 
 /** Node's rule: a delay below 1 ms, above 2^31-1 ms or not a number becomes 1 ms. */
@@ -31,17 +43,25 @@ function nodeDelay (ms: number): number {
 }
 
 interface FakeTimer {
+  /** Creation order: among timers due at the same time, the older runs first. */
   readonly id: number
   readonly at: number
-  readonly callback: () => void
+  callback: (() => void) | undefined
 }
 
+/** Whether timer a runs before timer b. */
+const before = (a: FakeTimer, b: FakeTimer): boolean => a.at < b.at || (a.at === b.at && a.id < b.id)
+
 /**
- * A clock for tests. Time stands still until {@link FakeClock.advance} moves it;
- * due timers then run in order of due time (ties in order of creation), each
- * with `now()` set to its own due time, including timers that callbacks set
- * within the advanced span. Delays follow Node's rule (under 1 ms → 1 ms), so
- * code tested here meets the same floor as under the real clock.
+ * A clock for tests and for the simulator. Time stands still until
+ * {@link FakeClock.advance} moves it; due timers then run in order of due
+ * time (ties in order of creation), each with `now()` set to its own due time,
+ * including timers that callbacks set within the advanced span. Delays follow
+ * Node's rule (under 1 ms → 1 ms), so code tested here meets the same floor as
+ * under the real clock. `setImmediate` is a timer due now, after those already
+ * due now; `nextTick` callbacks run as soon as the callback that made them
+ * returns. Timers live in a binary heap, and a cleared one is only marked, so
+ * a simulation of many thousands of towers pays O(log n) per timer.
  *
  * @example
  * const clock = new FakeClock()
@@ -51,11 +71,15 @@ interface FakeTimer {
 export class FakeClock implements Clock {
   #now: number
   #nextId = 1
-  #timers: FakeTimer[] = []
+  readonly #heap: FakeTimer[] = []
+  readonly #byId = new Map<number, FakeTimer>()
+  #ticks: Array<() => void> = []
   /** How many timers were ever set: lets tests assert timer discipline. */
   timersSet = 0
+  /** Callbacks run so far (timers, immediates and ticks): the simulator's event count. */
+  callbacksRun = 0
 
-  constructor (start = 0) {
+  constructor (start = 0, readonly epoch = 0) {
     this.#now = start
   }
 
@@ -63,21 +87,33 @@ export class FakeClock implements Clock {
     return this.#now
   }
 
+  wallTime (): number {
+    return this.epoch + this.#now
+  }
+
   setTimeout (callback: () => void, ms: number): unknown {
-    const timer: FakeTimer = { id: this.#nextId++, at: this.#now + nodeDelay(ms), callback }
-    this.#timers.push(timer)
     this.timersSet++
-    return timer.id
+    return this.#schedule(callback, this.#now + nodeDelay(ms))
   }
 
   clearTimeout (handle: unknown): void {
-    const i = this.#timers.findIndex(timer => timer.id === handle)
-    if (i >= 0) this.#timers.splice(i, 1)
+    const timer = this.#byId.get(handle as number)
+    if (timer === undefined) return
+    timer.callback = undefined
+    this.#byId.delete(timer.id)
+  }
+
+  setImmediate (callback: () => void): void {
+    this.#schedule(callback, this.#now)
+  }
+
+  nextTick (callback: () => void): void {
+    this.#ticks.push(callback)
   }
 
   /** Timers set and not yet fired nor cleared. */
   get pending (): number {
-    return this.#timers.length
+    return this.#byId.size
   }
 
   /** Due time of the earliest pending timer, or `undefined` when none is pending. */
@@ -94,29 +130,87 @@ export class FakeClock implements Clock {
   /** Moves time forward to `time` (not back), running every timer due by then. */
   advanceTo (time: number): void {
     if (!(time >= this.#now)) throw new RangeError(`cannot move a clock from ${this.#now} back to ${time}`)
+    this.#runTicks()
     for (;;) {
       const timer = this.#earliest()
       if (timer === undefined || timer.at > time) break
-      this.#timers.splice(this.#timers.indexOf(timer), 1)
-      this.#now = timer.at
-      timer.callback()
+      this.#runTimer(timer)
     }
     this.#now = time
   }
 
   /** Runs the earliest pending timer (moving time to it); false when none is pending. */
   runNext (): boolean {
+    this.#runTicks()
     const timer = this.#earliest()
     if (timer === undefined) return false
-    this.advanceTo(timer.at)
+    this.#runTimer(timer)
     return true
   }
 
-  #earliest (): FakeTimer | undefined {
-    let best: FakeTimer | undefined
-    for (const timer of this.#timers) {
-      if (best === undefined || timer.at < best.at || (timer.at === best.at && timer.id < best.id)) best = timer
+  #schedule (callback: () => void, at: number): number {
+    const timer: FakeTimer = { id: this.#nextId++, at, callback }
+    this.#byId.set(timer.id, timer)
+    this.#push(timer)
+    return timer.id
+  }
+
+  #runTimer (timer: FakeTimer): void {
+    this.#pop()
+    this.#byId.delete(timer.id)
+    this.#now = timer.at
+    const callback = timer.callback as () => void
+    timer.callback = undefined
+    this.callbacksRun++
+    callback()
+    this.#runTicks()
+  }
+
+  #runTicks (): void {
+    while (this.#ticks.length > 0) {
+      const ticks = this.#ticks
+      this.#ticks = []
+      for (const tick of ticks) {
+        this.callbacksRun++
+        tick()
+      }
     }
-    return best
+  }
+
+  /** The heap's top after dropping cleared timers from it. */
+  #earliest (): FakeTimer | undefined {
+    const heap = this.#heap
+    while (heap.length > 0 && (heap[0] as FakeTimer).callback === undefined) this.#pop()
+    return heap[0]
+  }
+
+  #push (timer: FakeTimer): void {
+    const heap = this.#heap
+    let i = heap.length
+    heap.push(timer)
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if (!before(timer, heap[parent] as FakeTimer)) break
+      heap[i] = heap[parent] as FakeTimer
+      i = parent
+    }
+    heap[i] = timer
+  }
+
+  #pop (): void {
+    const heap = this.#heap
+    const last = heap.pop() as FakeTimer
+    if (heap.length === 0) return
+    let i = 0
+    for (;;) {
+      const left = 2 * i + 1
+      if (left >= heap.length) break
+      const right = left + 1
+      const child = right < heap.length && before(heap[right] as FakeTimer, heap[left] as FakeTimer) ? right : left
+      if (!before(heap[child] as FakeTimer, last)) break
+      heap[i] = heap[child] as FakeTimer
+      i = child
+    }
+    heap[i] = last
   }
 }

@@ -41,6 +41,20 @@ export function newMessageId (): Buffer {
   return id
 }
 
+/**
+ * Where a tower's random ids (message, instance and session ids) come from:
+ * the crypto pool above when `random` is Math.random (production), else
+ * `random` itself, so that a seeded source fixes every id of a simulated run.
+ */
+export function idSourceFor (random: () => number): () => Buffer {
+  if (random === Math.random) return newMessageId
+  return () => {
+    const id = Buffer.allocUnsafe(MESSAGE_ID_BYTES)
+    for (let i = 0; i < MESSAGE_ID_BYTES; i += 4) id.writeUInt32BE(Math.floor(random() * 0x100000000) >>> 0, i)
+    return id
+  }
+}
+
 /** Two hex digits for every byte value. */
 const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'))
 

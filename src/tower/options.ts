@@ -2,6 +2,7 @@ import { InvalidOptionError } from '../errors.js'
 import { FRAME_HEADER_ROOM, DEFAULT_MAX_PAYLOAD_BYTES } from '../wire/limits.js'
 import { addressProblem } from './address.js'
 import type { Clock } from './clock.js'
+import type { Transport } from '../net/transport.js'
 import type { ClacksMessage } from './message.js'
 
 /**
@@ -72,10 +73,20 @@ export interface TowerOptions {
   inboundFilter: MessageFilter | undefined
   /** Sees each message before it is sent. */
   outboundFilter: MessageFilter | undefined
-  /** Random numbers in [0, 1) for peer selection; injected by tests. @default Math.random */
+  /**
+   * Random numbers in [0, 1) for every random choice: peer picks, friends,
+   * backoff jitter, and (when not Math.random) instance, session and message
+   * ids, so that a seeded source fixes a whole simulated run. @default Math.random
+   */
   random: () => number
-  /** Time and timers; injected by tests. @default systemClock */
+  /** Time, timers and deferrals; injected by tests and the simulator. @default systemClock */
   clock: Clock | undefined
+  /**
+   * How the tower listens and dials. Given one, the tower uses no key or
+   * certificate of its own (the simulator's network needs none).
+   * @default TLS 1.3 over TCP (node:tls), ALPN clacks/1
+   */
+  transport: Transport | undefined
 }
 
 export const DEFAULT_OPTIONS: Readonly<TowerOptions> = Object.freeze({
@@ -104,7 +115,8 @@ export const DEFAULT_OPTIONS: Readonly<TowerOptions> = Object.freeze({
   inboundFilter: undefined,
   outboundFilter: undefined,
   random: Math.random,
-  clock: undefined
+  clock: undefined,
+  transport: undefined
 })
 
 /** The largest frame body this tower reads: its payload limit plus room for the other fields. */
@@ -146,7 +158,10 @@ const RULES: Record<keyof TowerOptions, Rule> = {
   inboundFilter: optionalFunction,
   outboundFilter: optionalFunction,
   random: v => typeof v === 'function' ? undefined : 'must be a function returning numbers in [0, 1)',
-  clock: v => v === undefined || (typeof v === 'object' && v !== null && 'now' in v) ? undefined : 'must be a Clock'
+  clock: v => v === undefined || isClock(v) ? undefined : 'must be a Clock (now, setTimeout, clearTimeout, setImmediate, nextTick, wallTime)',
+  transport: v => v === undefined || (typeof v === 'object' && v !== null && typeof (v as Transport).listen === 'function' && typeof (v as Transport).dial === 'function')
+    ? undefined
+    : 'must be a Transport (listen, dial)'
 }
 
 /** Defaults filled in and every value checked: unknown or invalid options fail here, not later. */
@@ -168,4 +183,10 @@ export function resolveOptions (input: Partial<TowerOptions> = {}): TowerOptions
   }
   if (options.backoffMax < options.backoffInitial) throw new InvalidOptionError('backoffMax', 'must be at least backoffInitial')
   return options
+}
+
+const CLOCK_METHODS = ['now', 'setTimeout', 'clearTimeout', 'setImmediate', 'nextTick', 'wallTime'] as const
+
+function isClock (value: unknown): value is Clock {
+  return typeof value === 'object' && value !== null && CLOCK_METHODS.every(name => typeof (value as Record<string, unknown>)[name] === 'function')
 }

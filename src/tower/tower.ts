@@ -1,6 +1,4 @@
 import { EventEmitter } from 'node:events'
-import { randomBytes } from 'node:crypto'
-import { createSecureContext, type TLSSocket } from 'node:tls'
 import { debuglog } from 'node:util'
 import { AlreadyStartedError, ClosedError, HandshakeTimeoutError, InvalidAddressError, InvalidPayloadError, NotStartedError, QueueFullError } from '../errors.js'
 import { GoodbyeReason, RefusalReason } from '../gen/clacks/v1/frame.js'
@@ -11,11 +9,12 @@ import { checkKeyPair, generateCertificate } from '../net/certs.js'
 import { Backoff, type BackoffPolicy } from '../net/backoff.js'
 import { InboundConnection, type AcceptorHost, type DialerAddress } from '../net/inbound.js'
 import { Link, type LinkHost, type ReturnReason } from '../net/link.js'
-import { TowerServer } from '../net/server.js'
+import { TlsTransport } from '../net/tls-transport.js'
+import type { ByteStream, Listener, Transport } from '../net/transport.js'
 import { SessionTable } from '../net/sessions.js'
 import { addressKey, addressProblem, isBindable, type TowerAddress } from './address.js'
 import { systemClock, type Clock } from './clock.js'
-import { idToHex, MESSAGE_ID_BYTES, newMessageId, toPublicMessage, type ClacksMessage, type HeldMessage } from './message.js'
+import { idSourceFor, idToHex, MESSAGE_ID_BYTES, toPublicMessage, type ClacksMessage, type HeldMessage } from './message.js'
 import { Pacer, type PacerRates } from './pacer.js'
 import { PEER_STATUSES, PeerTable, type Peer, type PeerStatus, type PeerView } from './peer-table.js'
 import { MessageQueue } from './queue.js'
@@ -99,7 +98,9 @@ export class Tower extends EventEmitter<TowerEvents> {
   #state: TowerState = 'created'
   #options: TowerOptions = resolveOptions()
   #clock: Clock = systemClock
-  readonly #instanceId = randomBytes(MESSAGE_ID_BYTES)
+  #instanceId: Buffer = Buffer.alloc(MESSAGE_ID_BYTES)
+  /** New random ids: the crypto pool, or the injected random source (see idSourceFor). */
+  #newId: () => Buffer = idSourceFor(Math.random)
   #self: TowerAddress = { hostname: 'localhost', port: 0 }
   #queue!: MessageQueue
   #peers!: PeerTable
@@ -115,7 +116,7 @@ export class Tower extends EventEmitter<TowerEvents> {
    */
   #dials!: Pacer
   #sessions!: SessionTable
-  #server: TowerServer | undefined
+  #listener: Listener | undefined
   readonly #links = new Map<string, Link>()
   /** Every dialled peer's backoff, by key: it outlives a link dropped as unused (see the failed() hook). */
   readonly #backoffs = new Map<string, Backoff>()
@@ -152,19 +153,25 @@ export class Tower extends EventEmitter<TowerEvents> {
     const { pair, options } = parseInitArgs(args)
     this.#options = resolveOptions(options)
     const o = this.#options
-    const { key, cert } = pair ?? await generateCertificate({ hostname: o.hostname })
-    if (pair !== undefined) checkKeyPair(key.toString(), cert.toString())
+    let transport = o.transport
+    if (transport === undefined) {
+      const { key, cert } = pair ?? await generateCertificate({ hostname: o.hostname })
+      if (pair !== undefined) checkKeyPair(key.toString(), cert.toString())
+      transport = new TlsTransport({ key, cert, ca: o.ca, handshakeTimeout: o.handshakeTimeout })
+    }
     if (this.#state !== 'created') throw new AlreadyStartedError(this.#state)
     this.#state = 'starting'
     this.#clock = o.clock ?? systemClock
+    this.#newId = idSourceFor(o.random)
+    this.#instanceId = this.#newId()
     this.#queue = new MessageQueue(o.maxQueueMessages, o.maxQueueBytes)
     this.#pacer = new Pacer({ sendrate: o.sendrate, byterate: o.byterate, sendburst: o.sendburst, byteburst: o.byteburst }, this.#clock)
     this.#dials = new Pacer({ sendrate: DIALS_PER_SECOND, byterate: Infinity, sendburst: DIAL_BURST }, this.#clock)
     this.#sessions = new SessionTable(o.maxConnections * 4, o.maxInFlight)
-    this.#server = new TowerServer({ key, cert, bind: o.bind, port: o.port, handshakeTimeout: o.handshakeTimeout }, socket => this.#accept(socket))
     const bind = o.bind ?? (isBindable(o.hostname) ? o.hostname : undefined)
     try {
-      this.#self = { hostname: o.hostname, port: await this.#server.listen(bind, o.port) }
+      this.#listener = await transport.listen(bind, o.port, stream => this.#accept(stream))
+      this.#self = { hostname: o.hostname, port: this.#listener.port }
       this.#acceptorHost = this.#makeAcceptorHost()
     } catch (error) {
       this.#state = 'closed'
@@ -194,7 +201,7 @@ export class Tower extends EventEmitter<TowerEvents> {
       },
       canEvict: peer => (this.#links.get(peer.key)?.inFlightCount ?? 0) === 0
     })
-    this.#linkHost = this.#makeLinkHost()
+    this.#linkHost = this.#makeLinkHost(transport)
     this.#backoffPolicy = { initial: o.backoffInitial, max: o.backoffMax, random: o.random }
     this.#state = 'running'
     this.#scheduleMaintenance()
@@ -229,7 +236,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     if (bytes.length > this.#options.maxPayloadBytes) {
       throw new InvalidPayloadError(`payload of ${bytes.length} bytes is over the ${this.#options.maxPayloadBytes}-byte limit`)
     }
-    const message: HeldMessage = { id: newMessageId(), payload: bytes, hops: 0 }
+    const message: HeldMessage = { id: this.#newId(), payload: bytes, hops: 0 }
     if (!this.#queue.push(message)) {
       this.#counters.queueFull++
       throw new QueueFullError(`the queue is full (${this.#queue.length} messages, ${this.#queue.bytes} bytes)`)
@@ -275,14 +282,19 @@ export class Tower extends EventEmitter<TowerEvents> {
     await this.#linkFor(peer).announce()
   }
 
-  /** Refuses a tower from now on: nothing from it is taken, nothing is sent to it. */
+  /**
+   * Refuses a tower from now on: nothing from it is taken, nothing is sent to
+   * it. Messages already sent to it and not yet acknowledged stay this
+   * tower's, and go nowhere else, until it has settled them (it may hold
+   * them already); its link then ends (see Link.retire).
+   */
   ignore (hostname: string, port: number): void {
     this.#assertStarted()
     this.#checkAddress(hostname, port)
     const peer = this.#peers.ignore({ hostname, port })
-    this.#links.get(peer.key)?.abandon()
-    this.#links.delete(peer.key)
-    this.#backoffs.delete(peer.key)
+    const link = this.#links.get(peer.key)
+    if (link === undefined) this.#backoffs.delete(peer.key)
+    else link.retire(GoodbyeReason.GOODBYE_REASON_IGNORED)
     for (const connection of this.#inbound) {
       const dialer = connection.dialer
       if (dialer !== undefined && this.#peers.get(dialer.hostname, dialer.port) === peer) connection.close(GoodbyeReason.GOODBYE_REASON_IGNORED)
@@ -335,7 +347,7 @@ export class Tower extends EventEmitter<TowerEvents> {
       peers,
       connections: { inbound: this.#inbound.size, outbound: this.#outboundConnections },
       peerTableFull: this.#peers.refusedFull,
-      tlsFailures: this.#server?.tlsFailures ?? 0,
+      tlsFailures: this.#listener?.handshakeFailures ?? 0,
       protocolErrors: this.#acceptorHost?.protocolErrors ?? 0,
       sessions: this.#sessions.size
     }
@@ -358,7 +370,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     // we hold, and settle them (Welcome, then at once Goodbye) instead of waiting for killtimeout.
     for (const connection of this.#inbound) connection.close(GoodbyeReason.GOODBYE_REASON_SHUTTING_DOWN)
     if (options.drain !== false) await this.#drain()
-    const closingServer = this.#server?.close()
+    const closingServer = this.#listener?.close()
     for (const connection of this.#inbound) connection.close(GoodbyeReason.GOODBYE_REASON_SHUTTING_DOWN)
     this.#clock.clearTimeout(this.#maintenanceTimer)
     let left = this.#queue.length
@@ -381,7 +393,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     // acknowledgement of a paced tower ran the pump for a message or two, each its own TLS write.
     if (this.#pumpScheduled || this.#pacer?.waiting === true) return
     this.#pumpScheduled = true
-    setImmediate(this.#pump)
+    this.#clock.setImmediate(this.#pump)
   }
 
   /** Places queued messages while the pacer, a usable peer and its link allow. */
@@ -481,15 +493,16 @@ export class Tower extends EventEmitter<TowerEvents> {
   #linkHost!: LinkHost
   #backoffPolicy!: BackoffPolicy
 
-  #makeLinkHost (): LinkHost {
+  #makeLinkHost (transport: Transport): LinkHost {
     const o = this.#options
     return {
     instanceId: this.#instanceId,
-    secureContext: createSecureContext({ minVersion: 'TLSv1.3', ca: o.ca }),
+    transport,
     self: this.#self,
     settings: { ...o, maxFrameBytes: maxFrameBytes(o) },
     clock: this.#clock,
     random: o.random,
+    newId: this.#newId,
     delivered: (link, count) => {
       this.#counters.acked += count
       this.#peers.markSuccess(link.peer)
@@ -512,7 +525,13 @@ export class Tower extends EventEmitter<TowerEvents> {
       this.#peers.markSuccess(link.peer)
       this.#peers.add(tower)
     },
-    connectedChanged: delta => { this.#outboundConnections += delta }
+    connectedChanged: delta => { this.#outboundConnections += delta },
+    retired: link => {
+      if (this.#links.get(link.peer.key) !== link) return
+      this.#links.delete(link.peer.key)
+      this.#backoffs.delete(link.peer.key)
+      this.#checkDrained()
+    }
     }
   }
 
@@ -531,7 +550,7 @@ export class Tower extends EventEmitter<TowerEvents> {
 
   // --- receiving ---
 
-  #accept (socket: TLSSocket): void {
+  #accept (socket: ByteStream): void {
     if (this.#acceptorHost === undefined) {
       // Listening, but the port is not known to us yet: nobody should know it either.
       socket.destroy()
@@ -556,7 +575,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     maxFrameBytes: maxFrameBytes(this.#options),
     sessions: this.#sessions,
     protocolErrors: 0,
-    now: () => this.#clock.now(),
+    clock: this.#clock,
     closing: () => this.#state !== 'running',
     admit: dialer => {
       if (this.#peers.isIgnored(dialer.hostname, dialer.port)) {
@@ -749,7 +768,7 @@ export class Tower extends EventEmitter<TowerEvents> {
   }
 
   #view (peer: Peer): PeerView {
-    const toEpoch = Date.now() - this.#clock.now()
+    const toEpoch = this.#clock.wallTime() - this.#clock.now()
     return { hostname: peer.hostname, port: peer.port, status: peer.status, since: Math.round(toEpoch + peer.since), discovered: Math.round(toEpoch + peer.discovered) }
   }
 

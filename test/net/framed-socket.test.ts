@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import tls from 'node:tls'
 import { createHash } from 'node:crypto'
+import { systemClock } from '../../src/tower/clock.js'
 import { FramedSocket, WRITE_BUFFER_LIMIT, type FrameHandler } from '../../src/net/framed-socket.js'
 import { generateCertificate } from '../../src/net/certs.js'
 import type { Frame } from '../../src/gen/clacks/v1/frame.js'
@@ -45,7 +46,7 @@ async function tlsPair (t: Test): Promise<{ client: tls.TLSSocket, server: tls.T
 t.test('frames written in many batches while the reader stalls arrive intact and in order', { timeout: 30_000 }, async t => {
   const { client, server } = await tlsPair(t)
   const received: Frame[] = []
-  const sender = new FramedSocket(client, DEFAULT_MAX_FRAME_BYTES, handler({}))
+  const sender = new FramedSocket(client, DEFAULT_MAX_FRAME_BYTES, handler({}), systemClock)
   // The reader stops reading at once, so writes pile up in the sender's socket
   // buffer while later batches are written: any batch memory reused before
   // its write was done would show as changed bytes.
@@ -68,7 +69,7 @@ t.test('frames written in many batches while the reader stalls arrive intact and
       // Overwritten bytes may well break the framing itself: that ends the wait too.
       unreadable: () => resolve(),
       closed: () => resolve()
-    }))
+    }), systemClock)
   })
   server.resume()
   await done
@@ -85,7 +86,7 @@ t.test('frames written in many batches while the reader stalls arrive intact and
 
 t.test('frames batched in this turn count against the write buffer limit before they are flushed', async t => {
   const { client } = await tlsPair(t)
-  const sender = new FramedSocket(client, DEFAULT_MAX_FRAME_BYTES, handler({}))
+  const sender = new FramedSocket(client, DEFAULT_MAX_FRAME_BYTES, handler({}), systemClock)
   t.ok(sender.writable)
   let queued = 0
   while (sender.writable && queued < 100) sender.send(messageFrame(++queued, 64 * 1024))

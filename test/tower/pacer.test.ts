@@ -62,7 +62,10 @@ function lateClock (inner: FakeClock, late: number): Clock {
   return {
     now: () => inner.now(),
     setTimeout: (callback, ms) => inner.setTimeout(callback, ms + late),
-    clearTimeout: handle => { inner.clearTimeout(handle) }
+    clearTimeout: handle => { inner.clearTimeout(handle) },
+    setImmediate: callback => { inner.setImmediate(callback) },
+    nextTick: callback => { inner.nextTick(callback) },
+    wallTime: () => inner.wallTime()
   }
 }
 
@@ -71,7 +74,10 @@ function earlyClock (inner: FakeClock): Clock {
   return {
     now: () => inner.now(),
     setTimeout: (callback, ms) => inner.setTimeout(callback, ms >= 2 ? ms - 1 : ms),
-    clearTimeout: handle => { inner.clearTimeout(handle) }
+    clearTimeout: handle => { inner.clearTimeout(handle) },
+    setImmediate: callback => { inner.setImmediate(callback) },
+    nextTick: callback => { inner.nextTick(callback) },
+    wallTime: () => inner.wallTime()
   }
 }
 
