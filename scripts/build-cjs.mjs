@@ -1,4 +1,4 @@
-// The CommonJS copy of the library (require('clacks'), require('clacks/compat')), beside the ES
+// The CommonJS copy of the library (require('clacks'), 'clacks/compat', 'clacks/sim'), beside the ES
 // modules tsc builds: one bundle per entry point, with `bl` inside (its v7 is an ES module only,
 // which require() cannot load) and every other dependency left to require(). The declarations
 // come from tsc (tsconfig.cjs.json); dist/cjs/package.json makes Node and TypeScript read both as CommonJS.
@@ -20,6 +20,7 @@ const common = {
 }
 
 await build({ ...common, entryPoints: ['src/index.ts'] })
+await build({ ...common, entryPoints: { 'sim/index': 'src/sim/index.ts' } })
 await build({
   ...common,
   entryPoints: ['src/compat.ts'],

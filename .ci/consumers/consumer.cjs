@@ -1,7 +1,8 @@
-// A CommonJS app using the installed package: both entry points by require().
+// A CommonJS app using the installed package: every entry point by require().
 const assert = require('node:assert')
 const { createTower, ClacksError } = require('clacks')
 const Clacks = require('clacks/compat')
+const { Simulation } = require('clacks/sim')
 
 async function main () {
   const tower = await createTower().init({ hostname: '127.0.0.1', port: 0 })
@@ -14,6 +15,7 @@ async function main () {
   await host.ready
   assert.deepStrictEqual(host.peek(), ['deferred until the start'])
   await host.close({ drain: false })
+  assert.equal(typeof Simulation, 'function')
   console.log('CommonJS consumer: ok')
 }
 main().catch(error => { console.error(error); process.exit(1) })
