@@ -10,8 +10,8 @@ export default tseslint.config(
     }
   },
   {
-    // The CLI, benchmarks, tests and CI helpers talk to a person: console is their job.
-    files: ['src/cli/**', 'bench/**', 'test/**', '.ci/**'],
+    // The CLI, benchmarks, tests, CI helpers and examples talk to a person: console is their job.
+    files: ['src/cli/**', 'bench/**', 'test/**', '.ci/**', 'examples/**'],
     rules: { 'no-console': 'off' }
   },
   {

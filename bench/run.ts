@@ -9,7 +9,8 @@
  * with a Markdown summary (also printed) and two SVG charts beside it. See bench/README.md for how to read them.
  *
  * Scenarios, in the order run: baselines (raw TLS, prototype), throughput,
- * paired (two towers and the ring interleaved, for the ratio), latency, pacer, scale, tuning (the in-flight window sweep), codec. `--only` takes any of those names; the
+ * paired (two towers and the ring interleaved, for the ratio), latency, pacer, scale, tuning (the in-flight window sweep), codec,
+ * simulation (clacks/sim's speed and memory per simulated tower). `--only` takes any of those names; the
  * ratios need the baselines, and latency needs the two-tower throughput
  * (measured here if throughput was not selected).
  */
@@ -26,8 +27,9 @@ import { Context, LOADS, PAYLOADS, settings, TOWER_COUNTS, TUNING_PAYLOADS, WIND
 import { runExternal } from './scenarios/external.js'
 import { runPaired } from './scenarios/paired.js'
 import { runQueueMemory, runStartup } from './scenarios/scale.js'
+import { runSimulation } from './scenarios/simulation.js'
 
-const SCENARIOS = ['baselines', 'throughput', 'paired', 'latency', 'pacer', 'scale', 'tuning', 'codec'] as const
+const SCENARIOS = ['baselines', 'throughput', 'paired', 'latency', 'pacer', 'scale', 'tuning', 'codec', 'simulation'] as const
 type Name = typeof SCENARIOS[number]
 
 function parseArgs (argv: string[]): { quick: boolean, only: Set<Name>, out: string } {
@@ -45,7 +47,7 @@ function parseArgs (argv: string[]): { quick: boolean, only: Set<Name>, out: str
     } else if (arg === '--out' || arg.startsWith('--out=')) {
       out = arg.includes('=') ? arg.slice(6) : argv[++i] ?? out
     } else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('npm run bench -- [--quick] [--only baselines,throughput,paired,latency,pacer,scale,tuning,codec] [--out DIR]\n')
+      process.stdout.write('npm run bench -- [--quick] [--only baselines,throughput,paired,latency,pacer,scale,tuning,codec,simulation] [--out DIR]\n')
       process.exit(0)
     } else throw new Error(`unknown argument '${arg}' (try --help)`)
   }
@@ -142,6 +144,10 @@ async function main (): Promise<number> {
       await runWindowSweep(ctx, TUNING_PAYLOADS, WINDOWS)
     }
     if (want('codec')) results.codec = await runExternal(ctx, 'codec')
+    if (want('simulation')) {
+      ctx.progress('scenario 6: the simulator')
+      results.simulation = await runSimulation(ctx, args.quick ? [{ towers: 200, seconds: 5 }] : [{ towers: 1_000, seconds: 30 }, { towers: 10_000, seconds: 10 }])
+    }
   } catch (error) {
     ctx.failed('bench', error)
   } finally {

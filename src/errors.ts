@@ -21,6 +21,7 @@ export type ClacksErrorCode =
   | 'CLACKS_ERR_CERTIFICATE'
   | 'CLACKS_ERR_LISTEN'
   | 'CLACKS_ERR_SIM_VIOLATION'
+  | 'CLACKS_ERR_UNTRUSTED'
 
 export class ClacksError extends Error {
   readonly code: ClacksErrorCode
@@ -147,5 +148,12 @@ export class ListenError extends ClacksError {
   constructor (message: string, options?: { cause?: unknown, reason?: string }) {
     super('CLACKS_ERR_LISTEN', message, options)
     this.reason = options?.reason
+  }
+}
+
+/** Under trust 'tofu', a tower showed another public key than the one pinned to its address. */
+export class UntrustedError extends ClacksError {
+  constructor (message: string) {
+    super('CLACKS_ERR_UNTRUSTED', message)
   }
 }

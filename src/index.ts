@@ -11,9 +11,10 @@ export type { PeerStatus, PeerView } from './tower/peer-table.js'
 export type { TowerAddress } from './tower/address.js'
 export type { TowerStats, TowerCounters } from './tower/stats.js'
 export type { PacerRates } from './tower/pacer.js'
+export type { TrustMode, UntrustedTower } from './net/trust.js'
 export { generateCertificate, checkKeyPair, type GenerateCertificateOptions, type KeyAndCertificate } from './net/certs.js'
 export type { Clock } from './tower/clock.js'
-export type { Transport, ByteStream, DialTarget, Listener } from './net/transport.js'
+export type { Transport, ByteStream, DialTarget, Listener, PeerIdentity } from './net/transport.js'
 export * from './errors.js'
 
 /** The spec's shape, `import Clacks from 'clacks'; const tower = Clacks()`: the same as createTower(). */

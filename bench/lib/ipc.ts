@@ -8,7 +8,7 @@
  * Every call has a deadline, every child is killed when the parent exits (even
  * on error or Ctrl-C), and a child exits when its parent goes away.
  */
-import { fork, type ChildProcess } from 'node:child_process'
+import { fork, spawn, type ChildProcess } from 'node:child_process'
 import { WORKER_ENV, workerCommand } from './workers.js'
 
 interface Request { id: number, cmd: string, args: unknown }
@@ -48,6 +48,8 @@ export interface SpawnOptions {
   countStdout?: boolean
   /** How long the child may take to report ready. @default 30_000 */
   readyTimeoutMs?: number
+  /** A command the child runs under, e.g. ['ip', 'netns', 'exec', 'ns1'] (it must exec node with its file descriptors). */
+  wrap?: string[]
 }
 
 export class Worker {
@@ -83,12 +85,16 @@ export class Worker {
   static async spawn (script: string, options: SpawnOptions): Promise<Worker> {
     hookExit()
     const { file, execArgv } = workerCommand(script)
-    const child = fork(file, [], {
-      execArgv: [...execArgv, ...(options.nodeFlags ?? [])],
+    const settings = {
       env: { ...process.env, ...WORKER_ENV, ...options.env },
-      serialization: 'advanced',
-      stdio: ['ignore', options.countStdout === true ? 'pipe' : 'inherit', 'inherit', 'ipc']
-    })
+      serialization: 'advanced' as const,
+      stdio: ['ignore', options.countStdout === true ? 'pipe' : 'inherit', 'inherit', 'ipc'] as Array<'ignore' | 'pipe' | 'inherit' | 'ipc'>
+    }
+    const nodeArgs = [...execArgv, ...(options.nodeFlags ?? [])]
+    const wrap = options.wrap ?? []
+    const child = wrap.length === 0
+      ? fork(file, [], { ...settings, execArgv: nodeArgs })
+      : spawn(wrap[0] as string, [...wrap.slice(1), process.execPath, ...nodeArgs, file], settings)
     live.add(child)
     const worker = new Worker(child, options.name)
     if (options.countStdout === true) {

@@ -4,6 +4,7 @@ import { chart, type Panel, type Series } from './svg.js'
 import type { Row, Settings } from '../scenarios/context.js'
 import type { External } from '../scenarios/external.js'
 import type { QueueMemoryResult, StartupResult } from '../scenarios/scale.js'
+import type { SimulationRow } from '../scenarios/simulation.js'
 
 export interface Machine {
   host: string
@@ -29,6 +30,7 @@ export interface Results {
   scale: { memory?: QueueMemoryResult | { error: string }, startup?: StartupResult | { error: string } }
   pacer?: External
   codec?: External
+  simulation?: SimulationRow[]
   errors: string[]
 }
 
@@ -153,6 +155,19 @@ export function markdown (results: Results): string {
       : `\nStart-up of one tower in a fresh process: import ${num(s.importMs)} ms, init() ${num(s.initMs)} ms with a certificate, ` +
         `${num(s.initGeneratingCertMs)} ms generating one. Memory with one tower: RSS ${num(s.rssMB)} MB, heap ${num(s.heapUsedMB)} MB ` +
         `(+${num(s.rssDeltaMB)} MB RSS, +${num(s.heapDeltaMB)} MB heap for the library and the tower; the rest is Node and the bench worker).`)
+  }
+
+  // 6. The simulator
+  if (results.simulation !== undefined && results.simulation.length > 0) {
+    out.push('\n## 6. The simulator (clacks/sim)\n')
+    out.push('| towers | simulated s | wall s | simulated hops per wall s | tower-seconds per wall s | heap per tower | peak RSS |')
+    out.push('|---:|---:|---:|---:|---:|---:|---:|')
+    for (const r of results.simulation) {
+      out.push(r.error !== undefined
+        ? `| ${int(r.towers)} | ${r.simulatedS} | **failed: ${r.error}** | | | | |`
+        : `| ${int(r.towers)} | ${r.simulatedS} | ${num(r.wallS)} | ${int(r.hopsPerWallS)} | ${int(r.towerSecondsPerWallS)} | ${int(r.heapKiBPerTower)} KiB | ${int(r.peakRssMB)} MB |`)
+    }
+    out.push('\nReal towers on a virtual clock and an in-memory network, one message per tower per second, ten messages per tower, no faults (`clacks simulate`).')
   }
 
   // Tuning

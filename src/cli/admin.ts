@@ -5,11 +5,18 @@
  *   GET  /metrics   Prometheus text format
  *   GET  /status    JSON: the tower, its options' rates, stats() and survey()
  *   POST /enqueue   the request body, as it is, is the payload (not empty); 201 {"id": "…"}
+ *
+ * the operator's routes of admin-operator.ts (/healthz, /readyz, /messages),
+ * and the live dashboard (./dashboard/dashboard.ts): GET /, GET /events,
+ * POST /pause, POST /resume.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { ClacksError, type Tower } from '../index.js'
 import { formatHostPort, type HostPort } from './args.js'
 import { describeErrno, runtimeError } from './exit.js'
+import { operatorRoutes } from './admin-operator.js'
+import { Dashboard } from './dashboard/dashboard.js'
+import type { Health } from './health.js'
 import { TowerMetrics } from './metrics.js'
 
 /** What GET /status answers. Rates are null when unlimited (JSON has no Infinity). */
@@ -27,9 +34,11 @@ export interface AdminServer {
   close (): Promise<void>
 }
 
-export async function startAdmin (tower: Tower, at: HostPort): Promise<AdminServer> {
+export async function startAdmin (tower: Tower, at: HostPort, health?: Health): Promise<AdminServer> {
   const metrics = new TowerMetrics(tower)
+  const operator = operatorRoutes(tower, health)
   const started = Date.now()
+  const dashboard = new Dashboard(tower)
   const server = createServer((request, response) => {
     route(request, response).catch((error: unknown) => {
       reply(response, 500, { error: error instanceof Error ? error.message : String(error) })
@@ -42,6 +51,14 @@ export async function startAdmin (tower: Tower, at: HostPort): Promise<AdminServ
 
   async function route (request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://admin').pathname
+    const operatorRoute = operator.get(path)
+    if (operatorRoute !== undefined) {
+      const allowed = operatorRoute.method === 'GET' ? request.method === 'GET' || request.method === 'HEAD' : request.method === 'POST'
+      if (!allowed) response.setHeader('Allow', operatorRoute.method === 'GET' ? 'GET, HEAD' : 'POST')
+      const { status, body } = allowed ? operatorRoute.answer() : { status: 405, body: { error: `${path} takes ${operatorRoute.method}` } }
+      return reply(response, status, body)
+    }
+    if (dashboard.route(request, response, path)) return
     const allow = path === '/enqueue' ? 'POST' : 'GET, HEAD'
     if (path !== '/metrics' && path !== '/status' && path !== '/enqueue') return reply(response, 404, { error: 'not found: try /metrics, /status or POST /enqueue' })
     if (path === '/enqueue' ? request.method !== 'POST' : request.method !== 'GET' && request.method !== 'HEAD') {
@@ -60,6 +77,7 @@ export async function startAdmin (tower: Tower, at: HostPort): Promise<AdminServ
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', error => {
+      dashboard.close()
       const why = describeErrno(error) ?? error.message
       const fix = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ' (choose another port, or port 0 for any free one)' : ''
       reject(runtimeError(`cannot serve the admin endpoint on ${formatHostPort(at)}: ${why}${fix}`, error))
@@ -68,7 +86,11 @@ export async function startAdmin (tower: Tower, at: HostPort): Promise<AdminServ
   })
   const address = server.address()
   const port = typeof address === 'object' && address !== null ? address.port : at.port
-  return { url: `http://${formatHostPort({ hostname: at.hostname, port })}`, close: () => closeServer(server) }
+  const close = (): Promise<void> => {
+    dashboard.close()
+    return closeServer(server)
+  }
+  return { url: `http://${formatHostPort({ hostname: at.hostname, port })}`, close }
 }
 
 function status (tower: Tower, started: number): StatusDocument {

@@ -5,6 +5,7 @@
  * accepted.
  */
 import { InvalidArgumentError } from 'commander'
+import { TRUST_MODES, type TrustMode } from '../net/trust.js'
 
 export interface HostPort {
   hostname: string
@@ -41,6 +42,13 @@ export function rate (raw: string): number {
   return value === 0 ? Infinity : value
 }
 
+export function oneOf<T extends string> (choices: readonly T[]) {
+  return (raw: string): T => {
+    if (!(choices as readonly string[]).includes(raw)) throw new InvalidArgumentError(`must be one of ${choices.join(', ')}`)
+    return raw as T
+  }
+}
+
 export function hostname (raw: string): string {
   if (!HOSTNAME.test(raw)) throw new InvalidArgumentError('must be a DNS name or an IP address (letters, digits, ".", "-", "_", ":")')
   return raw
@@ -66,6 +74,11 @@ export function towerAddress (raw: string): HostPort {
 export function listenAddress (raw: string): HostPort {
   if (/^\d+$/.test(raw)) return { hostname: '127.0.0.1', port: port(raw) }
   return hostPort(raw, true)
+}
+
+export function trustMode (raw: string): TrustMode {
+  if (!TRUST_MODES.includes(raw as TrustMode)) throw new InvalidArgumentError(`must be one of ${TRUST_MODES.join(', ')}`)
+  return raw as TrustMode
 }
 
 export function text (raw: string): string {

@@ -23,6 +23,8 @@ export interface Frame {
   injected: number
   /** Most recent last. */
   events: string[]
+  /** Where the page that draws the network is served. */
+  url?: string
 }
 
 export interface DemoSettings {
@@ -75,11 +77,12 @@ export function renderTable (frame: Frame, settings: DemoSettings, screenRows = 
   const clock = settings.duration === undefined ? seconds(frame.elapsed) : `${seconds(frame.elapsed)} of ${settings.duration}s`
   const lines: string[] = [
     `${BOLD}Clacks demo${RESET} · ${describeSettings(settings)} · ${clock}`,
+    ...frame.url === undefined ? [] : [`${DIM}watch it live in a browser:${RESET} ${frame.url}`],
     '',
     `${DIM}                                  peers known by status${RESET}`,
     `${BOLD}tower  address                new  alive  lost  dead   queue   in/s  out/s  in flight${RESET}`
   ]
-  const room = Math.max(3, screenRows - 14)
+  const room = Math.max(3, screenRows - 14 - (frame.url === undefined ? 0 : 1))
   const shown = frame.towers.length > room ? frame.towers.slice(0, room - 1) : frame.towers
   for (const t of shown) {
     lines.push(`${t.name.padEnd(6)} ${t.address.padEnd(21)} ${num(t.peers.new, 4)} ${num(t.peers.alive, 6)} ${num(t.peers.lost, 5)} ${num(t.peers.dead, 5)}` +

@@ -4,7 +4,8 @@
  * check: every injected message must still be held exactly once.
  */
 import { Command } from 'commander'
-import { integer, rate, seconds as secondsFlag } from './args.js'
+import { integer, listenAddress, rate, seconds as secondsFlag, type HostPort } from './args.js'
+import { startNetworkView, type NetworkView } from './dashboard/network.js'
 import { checkConservation, closeAll, inject, joinChain, startNetwork, type DemoTower } from './demo-network.js'
 import {
   CLEAR_SCREEN, describeSettings, HIDE_CURSOR, renderEventLine, renderLine, renderSummary, renderTable, SHOW_CURSOR,
@@ -19,7 +20,8 @@ const FLAGS = {
   towers: value('--towers <n>', 'how many towers, on 127.0.0.2, 127.0.0.3, … (default: 5)', integer(2, 250)),
   messages: value('--messages <n>', 'messages injected at the first tower (default: 20)', integer(0, 100_000)),
   duration: value('--duration <seconds>', 'stop after this long (default: until Ctrl-C)', secondsFlag),
-  sendrate: value('--sendrate <n>', 'messages per second each tower sends at most; 0 is unlimited (default: 50)', rate)
+  sendrate: value('--sendrate <n>', 'messages per second each tower sends at most; 0 is unlimited (default: 50)', rate),
+  web: value('--web <host:port>', 'where to serve the page that draws the network live (default: 127.0.0.1:0, any free port)', listenAddress)
 }
 
 const DEFAULT_SENDRATE = 50
@@ -48,11 +50,11 @@ export function demoCommand (): Command {
       messages: flags.messages ?? 20,
       sendrate: flags.sendrate ?? DEFAULT_SENDRATE,
       duration: flags.duration
-    })
+    }, flags.web ?? { hostname: '127.0.0.1', port: 0 })
   })
 }
 
-async function runDemo (settings: DemoSettings): Promise<number> {
+async function runDemo (settings: DemoSettings, web: HostPort): Promise<number> {
   const out = process.stdout
   const tty = out.isTTY === true
   const restoreTerminal = (): void => { if (tty) out.write(SHOW_CURSOR) }
@@ -64,16 +66,20 @@ async function runDemo (settings: DemoSettings): Promise<number> {
   try {
     say(`clacks demo: ${describeSettings(settings)}`)
     const { towers, sharedHost } = await startNetwork(settings.towers, settings.sendrate)
+    let view: NetworkView | undefined
     try {
       for (const t of towers) say(`  ${t.name} ${t.address}`)
       if (sharedHost) say('  (127.0.0.2 and up are not loopback here: every tower is on 127.0.0.1)')
-      const { frame, injected, clock } = await show(towers, settings, stopped, requestStop)
+      view = await startNetworkView(towers, web, describeSettings(settings))
+      say(`watch it live in a browser: ${view.url}`)
+      const { frame, injected, clock } = await show(towers, settings, view, stopped, requestStop)
       say(`stopping after ${clock().toFixed(1)} s: pausing every tower and waiting for messages in flight to settle`)
       const result = await checkConservation(towers, injected, SETTLE_MS)
       out.write(renderSummary(result, frame, clock(), tty) + '\n')
       return result.ok ? EXIT_OK : EXIT_RUNTIME
     } finally {
       restoreTerminal()
+      await view?.close()
       await closeAll(towers)
     }
   } finally {
@@ -82,7 +88,7 @@ async function runDemo (settings: DemoSettings): Promise<number> {
 }
 
 /** Links the towers, injects the messages and draws the network until `stopped`. */
-async function show (towers: DemoTower[], settings: DemoSettings, stopped: Promise<void>, stop: () => void): Promise<{ frame: Frame, injected: Set<string>, clock: () => number }> {
+async function show (towers: DemoTower[], settings: DemoSettings, view: NetworkView, stopped: Promise<void>, stop: () => void): Promise<{ frame: Frame, injected: Set<string>, clock: () => number }> {
   const started = Date.now()
   const clock = (): number => (Date.now() - started) / 1000
   const out = process.stdout
@@ -94,6 +100,7 @@ async function show (towers: DemoTower[], settings: DemoSettings, stopped: Promi
   const event = (text: string): void => {
     // Towers closing after the summary would only add noise below it.
     if (done) return
+    view.event(text)
     events.push(`${clock().toFixed(1).padStart(5)}s  ${text}`)
     if (events.length > 20) events.shift()
     if (tty) return
@@ -110,7 +117,7 @@ async function show (towers: DemoTower[], settings: DemoSettings, stopped: Promi
   const meters = towers.map(({ tower }) => new RateMeter(tower.stats()))
   let frame: Frame = { elapsed: 0, towers: [], injected: injected.size, events }
   const draw = (): void => {
-    frame = snapshot(towers, meters, injected.size, events, clock())
+    frame = { ...snapshot(towers, meters, injected.size, events, clock()), url: view.url }
     out.write(tty ? renderTable(frame, settings, out.rows) : renderLine(frame) + '\n')
   }
   if (tty) out.write(HIDE_CURSOR + CLEAR_SCREEN)

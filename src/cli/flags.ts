@@ -1,9 +1,11 @@
 /**
- * One table of flags per command, read from the command line and from a
- * `--config FILE` (JSON) whose keys are the same as the flags: "state-dir" or
- * "stateDir", "announce" as a string or a list, "print" as true/false.
- * The command line wins over the file; defaults are the command's business.
- * Paths in a config file are relative to the file's folder.
+ * One table of flags per command, read from three places, in this order of
+ * precedence: the command line, then the environment (CLACKS_ and the flag's
+ * name: --state-dir is CLACKS_STATE_DIR; a list is comma-separated, a switch
+ * true/false), then a `--config FILE` (JSON) whose keys are the same as the
+ * flags: "state-dir" or "stateDir", "announce" as a string or a list, "print"
+ * as true/false. Defaults are the command's business. Paths in a config file
+ * are relative to the file's folder; in the environment, to the working one.
  */
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
@@ -16,6 +18,7 @@ export interface Flag<T> {
   description: string
   // Methods, not function properties: their parameters are bivariant, so any Flag<T> fits a FlagTable.
   fromCli?(raw: string, previous: T | undefined): T
+  fromEnv(raw: string): T
   fromConfig(value: unknown, configDir: string): T
 }
 
@@ -28,6 +31,7 @@ export function value<T> (flags: string, description: string, parse: (raw: strin
     flags,
     description,
     fromCli: raw => parse(raw),
+    fromEnv: raw => parse(raw),
     fromConfig: v => {
       if (typeof v !== 'string' && typeof v !== 'number') throw new InvalidArgumentError('must be a string or a number')
       return parse(String(v))
@@ -35,12 +39,13 @@ export function value<T> (flags: string, description: string, parse: (raw: strin
   }
 }
 
-/** A flag that takes one or more values and may be repeated. */
+/** A flag that takes one or more values, comma-separated or not, and may be repeated. */
 export function list<T> (flags: string, description: string, parse: (raw: string) => T): Flag<T[]> {
   return {
     flags,
     description,
-    fromCli: (raw, previous) => [...(previous ?? []), parse(raw)],
+    fromCli: (raw, previous) => [...(previous ?? []), ...items(raw).map(parse)],
+    fromEnv: raw => items(raw).map(parse),
     fromConfig: v => {
       const items = Array.isArray(v) ? v as unknown[] : [v]
       return items.map(item => {
@@ -57,6 +62,7 @@ export function path (flags: string, description: string): Flag<string> {
     flags,
     description,
     fromCli: raw => resolve(nonEmpty(raw)),
+    fromEnv: raw => resolve(nonEmpty(raw)),
     fromConfig: (v, configDir) => {
       if (typeof v !== 'string') throw new InvalidArgumentError('must be a path')
       return resolve(configDir, nonEmpty(v))
@@ -69,6 +75,11 @@ export function boolean (flags: string, description: string): Flag<boolean> {
   return {
     flags,
     description,
+    fromEnv: raw => {
+      if (/^(true|1|yes)$/i.test(raw)) return true
+      if (/^(false|0|no)$/i.test(raw)) return false
+      throw new InvalidArgumentError('must be true or false')
+    },
     fromConfig: v => {
       if (typeof v !== 'boolean') throw new InvalidArgumentError('must be true or false')
       return v
@@ -76,30 +87,86 @@ export function boolean (flags: string, description: string): Flag<boolean> {
   }
 }
 
+function items (raw: string): string[] {
+  return raw.split(',').map(item => item.trim()).filter(item => item.length > 0)
+}
+
 function nonEmpty (raw: string): string {
   if (raw.length === 0) throw new InvalidArgumentError('must not be empty')
   return raw
 }
 
-/** Adds the table's flags and `--config FILE` to a command. */
+/** CLACKS_ and the flag's name in capitals: stateDir -> CLACKS_STATE_DIR. */
+export function envName (key: string): string {
+  return 'CLACKS_' + key.replace(/[A-Z]/g, letter => '_' + letter).toUpperCase()
+}
+
+/** Adds the table's flags and `--config FILE` to a command; each flag's help names its environment variable. */
 export function addFlags (command: Command, table: FlagTable): Command {
-  for (const flag of Object.values(table)) {
-    const option = new Option(flag.flags, flag.description)
+  for (const [key, flag] of Object.entries(table)) {
+    const option = new Option(flag.flags, `${flag.description} [env ${envName(key)}]`)
     if (flag.fromCli !== undefined) option.argParser(flag.fromCli)
     command.addOption(option)
   }
-  return command.option('--config <file>', 'read flags from a JSON file whose keys are the flags (the command line wins)')
+  return command.option('--config <file>', `read flags from a JSON file whose keys are the flags (the command line and the environment win) [env ${envName('config')}]`)
 }
 
-/** The command line's values over the config file's. */
-export function readFlags<S extends FlagTable> (command: Command, table: S): FlagValues<S> {
+/** Where a value came from: the command line, an environment variable, the config file (or the command's default). */
+export type FlagSource = { from: 'flag', name: string } | { from: 'env', name: string } | { from: 'file', name: string }
+
+export interface FlagReading<S extends FlagTable> {
+  values: FlagValues<S>
+  sources: { [K in keyof S]?: FlagSource }
+}
+
+/** The command line's values over the environment's, over the config file's. */
+export function readFlags<S extends FlagTable> (command: Command, table: S, env: NodeJS.ProcessEnv = process.env): FlagValues<S> {
+  return readFlagSources(command, table, env).values
+}
+
+export function readFlagSources<S extends FlagTable> (command: Command, table: S, env: NodeJS.ProcessEnv = process.env): FlagReading<S> {
   const cli = command.opts()
-  const configFile = cli.config as string | undefined
+  const configFile = cli.config as string | undefined ?? nonEmptyEnv(env, envName('config'))
   const values: Record<string, unknown> = configFile === undefined ? {} : readConfig(configFile, table)
-  for (const key of Object.keys(table)) {
-    if (cli[key] !== undefined) values[key] = cli[key]
+  const sources: Record<string, FlagSource> = {}
+  for (const key of Object.keys(values)) sources[key] = { from: 'file', name: resolve(configFile as string) }
+  for (const [key, flag] of Object.entries(table)) {
+    const name = envName(key)
+    const raw = nonEmptyEnv(env, name)
+    if (cli[key] !== undefined) {
+      values[key] = cli[key]
+      sources[key] = { from: 'flag', name: flagName(flag) }
+    } else if (raw !== undefined) {
+      values[key] = fromEnv(flag, name, raw)
+      sources[key] = { from: 'env', name }
+    }
   }
-  return values as FlagValues<S>
+  return { values: values as FlagValues<S>, sources: sources as FlagReading<S>['sources'] }
+}
+
+/** CLACKS_* variables that name no flag of this command: most likely typos, which would otherwise go unnoticed. */
+export function unknownEnv (table: FlagTable, env: NodeJS.ProcessEnv = process.env): string[] {
+  const known = new Set([...Object.keys(table), 'config'].map(envName))
+  return Object.keys(env).filter(name => name.startsWith('CLACKS_') && !known.has(name)).sort()
+}
+
+/** An empty variable is unset: `CLACKS_PORT= clacks start` is how a shell clears one for a command. */
+function nonEmptyEnv (env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name]
+  return raw === undefined || raw === '' ? undefined : raw
+}
+
+function fromEnv (flag: Flag<unknown>, name: string, raw: string): unknown {
+  try {
+    return flag.fromEnv(raw)
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error
+    throw usageError(`environment variable ${name}=${JSON.stringify(raw)}: ${error.message}`)
+  }
+}
+
+function flagName (flag: Flag<unknown>): string {
+  return flag.flags.split(/[ ,]/)[0] as string
 }
 
 function readConfig (file: string, table: FlagTable): Record<string, unknown> {

@@ -83,6 +83,16 @@ export function describeCertificate (cert: string): { fingerprint: string, valid
   return { fingerprint: x509.fingerprint256, validTo: x509.validTo, subject: x509.subject.replace(/\n/g, ', ') }
 }
 
+/** The file trust 'tofu' keeps its pins in, inside the state directory. */
+export const PIN_FILE = 'pins.json'
+
+/** A CA certificate file (PEM) for --ca. */
+export function readCaFile (file: string): string {
+  const text = readText(file, 'CA certificate')
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw runtimeError(`the CA certificate file ${file} holds no PEM certificate`)
+  return text
+}
+
 function readText (file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8')

@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { certCommand } from './cert.js'
+import { configCommand } from './config.js'
+import { conformanceCommand } from './conformance.js'
 import { demoCommand } from './demo.js'
 import { EXIT_OK, EXIT_USAGE, report } from './exit.js'
 import { simulateCommand } from './simulate.js'
@@ -35,7 +37,7 @@ export function program (): Command {
     .helpCommand(false)
     .exitOverride()
   clacks.configureOutput({ outputError: oneLine(clacks) })
-  for (const command of [demoCommand(), startCommand(), statusCommand(), certCommand(), simulateCommand()]) {
+  for (const command of [demoCommand(), startCommand(), statusCommand(), certCommand(), configCommand(), conformanceCommand(), simulateCommand()]) {
     command.helpOption('-h, --help', 'show help').exitOverride().configureOutput({ outputError: oneLine(command) })
     clacks.addCommand(command)
   }

@@ -24,7 +24,13 @@ const COUNTERS: Array<[keyof TowerStats, string, string]> = [
   ['ignoredRefused', 'clacks_ignored_refused_total', 'Hellos from ignored towers.'],
   ['peerTableFull', 'clacks_peer_table_full_total', 'Towers not added because the peer table was full.'],
   ['tlsFailures', 'clacks_tls_failures_total', 'TLS handshakes that failed.'],
-  ['protocolErrors', 'clacks_protocol_errors_total', 'Inbound connections ended for breaking the protocol.']
+  ['protocolErrors', 'clacks_protocol_errors_total', 'Inbound connections ended for breaking the protocol.'],
+  ['dialsMade', 'clacks_dials_total', 'Outbound dials started.'],
+  ['dialsFailed', 'clacks_dials_failed_total', 'Outbound dials that ended without a welcome.'],
+  ['dialsRefused', 'clacks_dials_refused_total', 'Dials not started because a dial bound held them back.'],
+  ['localHintsRefused', 'clacks_local_hints_refused_total', 'Loopback, private or link-local addresses named by other towers and not taken.'],
+  ['untrustedRefused', 'clacks_untrusted_refused_total', 'Dialled towers refused for showing another key than the one pinned (trust tofu).'],
+  ['hintsRefused', 'clacks_hints_refused_total', 'Towers named by others not added: their source had its quota in the peer table.']
 ]
 
 const GAUGES: Array<[keyof TowerStats, string, string]> = [
@@ -32,7 +38,8 @@ const GAUGES: Array<[keyof TowerStats, string, string]> = [
   ['queuedBytes', 'clacks_queue_bytes', 'Payload bytes in the queue.'],
   ['inFlight', 'clacks_in_flight_messages', 'Messages sent and not yet acknowledged (still this tower\'s).'],
   ['inDoubt', 'clacks_in_doubt_messages', 'In-flight messages whose connection broke, awaiting a resume.'],
-  ['sessions', 'clacks_sessions', 'Dialers\' sessions remembered for resuming.']
+  ['sessions', 'clacks_sessions', 'Dialers\' sessions remembered for resuming.'],
+  ['dialsHandshaking', 'clacks_dials_handshaking', 'Outbound dials still handshaking.']
 ]
 
 export class TowerMetrics {

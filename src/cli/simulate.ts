@@ -7,7 +7,7 @@ import { runtimeError } from './exit.js'
 import { addFlags, readFlags, value } from './flags.js'
 
 const TOPOLOGIES: readonly Topology[] = ['full', 'ring', 'grid', 'random']
-const FAULTS: ReadonlyArray<keyof FaultRates> = ['crash', 'leave', 'join', 'reset', 'partition']
+const FAULTS: ReadonlyArray<keyof FaultRates> = ['crash', 'leave', 'join', 'reset', 'partition', 'ignore']
 
 function topology (raw: string): Topology {
   if (!(TOPOLOGIES as readonly string[]).includes(raw)) throw new InvalidArgumentError(`must be one of ${TOPOLOGIES.join(', ')}`)
@@ -94,9 +94,9 @@ export function formatSummary (s: SimulationSummary, replay: string): string {
   const perTower = s.heapBytesPerTower / 1024
   return [
     `seed ${s.seed}: ${s.events.toLocaleString('en')} events, trace ${s.digest}`,
-    `hops ${s.hops.toLocaleString('en')} (${s.hopsPerTowerSecond.toFixed(2)} per tower-second)`,
+    `hops ${s.hops.toLocaleString('en')} (${s.hopsPerTowerSecond.toFixed(2)} per tower-second), connections opened ${s.connections.toLocaleString('en')} (${(s.connections / Math.max(1, s.hops)).toFixed(2)} per hop)`,
     `messages ${s.injected}: conserved ${s.conserved}, lost with crashed towers ${s.lostByCrash}, left by departing towers ${s.lostByLeave}, held twice after a crash ${s.duplicatedAfterCrash}`,
-    `faults: ${s.crashes} crashes, ${s.leaves} leaves, ${s.joins} joins, ${s.resets} resets, ${s.partitions} partitions`,
+    `faults: ${s.crashes} crashes, ${s.leaves} leaves, ${s.joins} joins, ${s.resets} resets, ${s.partitions} partitions, ${s.ignores} ignores`,
     `a newcomer known by half the network after ${s.halfKnownMs === undefined ? '—' : `${(s.halfKnownMs / 1000).toFixed(1)} s`}`,
     `holdings per tower: max ${s.holdingsMax}, Gini ${s.holdingsGini.toFixed(2)}; ${s.towersAtEnd} towers at the end`,
     `wall ${(s.wallMs / 1000).toFixed(1)} s, heap ${perTower.toFixed(0)} KiB per tower`,

@@ -127,6 +127,12 @@ export class FramedSocket {
   goodbye (reason: GoodbyeReason, detail = ''): void {
     if (!this.isOpen) return
     this.send({ kind: { $case: 'goodbye', value: { reason, detail } } })
+    this.end()
+  }
+
+  /** Writes anything queued, then ends the stream (no Goodbye: the other side said it). */
+  end (): void {
+    if (!this.isOpen) return
     this.flush()
     this.#ended = true
     this.#socket.end()

@@ -1,5 +1,6 @@
 import { GoodbyeReason, type Frame, type Hello, RefusalReason } from '../gen/clacks/v1/frame.js'
 import { addressKey, addressProblem, type TowerAddress } from '../tower/address.js'
+import { sourceGroup } from '../tower/address-range.js'
 import { MESSAGE_ID_BYTES } from '../tower/message.js'
 import { newMessageRecord, recordOfMessage, type MessageRecord } from '../wire/message-fast-path.js'
 import { FramedSocket, type FrameHandler } from './framed-socket.js'
@@ -22,6 +23,8 @@ export const ACK_EVERY_MESSAGES = 256
 /** A dialer's advertised address, with its peer-table key worked out once per connection. */
 export interface DialerAddress extends TowerAddress {
   readonly key: string
+  /** The connection's real remote address (not a claim): what the per-source bounds count by. */
+  readonly remoteAddress: string
 }
 
 /** What the acceptor side needs from the tower. */
@@ -32,11 +35,11 @@ export interface AcceptorHost {
   readonly maxFrameBytes: number
   readonly sessions: SessionTable
   /** Records a dialer that passed the checks; false when it is ignored. */
-  admit (dialer: TowerAddress): boolean
+  admit (dialer: DialerAddress): boolean
   /** Takes custody of a message from `from` (copying what it keeps: the record's bytes are the socket's), or says why not. */
   take (message: MessageRecord, from: DialerAddress): RefusalReason | undefined
-  /** The dialer asked to be added to the peer table. */
-  announced (tower: TowerAddress): void
+  /** The dialer asked for `tower` (itself, or another) to be added to the peer table. */
+  announced (tower: TowerAddress, from: DialerAddress): void
   /** The connection ended. */
   released (connection: InboundConnection): void
   /** Time, timers and deferrals. */
@@ -63,6 +66,7 @@ type InboundState = 'awaiting-hello' | 'open' | 'closed'
 export class InboundConnection implements FrameHandler {
   readonly #host: AcceptorHost
   readonly #socket: FramedSocket
+  readonly #remoteAddress: string
   #state: InboundState = 'awaiting-hello'
   #session: InboundSession | undefined
   #dialer: DialerAddress | undefined
@@ -77,6 +81,7 @@ export class InboundConnection implements FrameHandler {
   constructor (socket: ByteStream, host: AcceptorHost) {
     this.#host = host
     this.#socket = new FramedSocket(socket, host.maxFrameBytes, this, host.clock)
+    this.#remoteAddress = socket.remoteAddress ?? ''
     this.lastActive = this.acceptedAt = host.clock.now()
   }
 
@@ -100,7 +105,7 @@ export class InboundConnection implements FrameHandler {
       // A Message frame not in the canonical form (another implementation's encoder) comes decoded.
       case 'message': return this.message(recordOfMessage(kind.value, newMessageRecord()))
       case 'announce': return this.#announce(kind.value.tower)
-      case 'goodbye': return this.close()
+      case 'goodbye': return this.#dialerLeft()
       default: return this.#protocolError(`a dialer does not send ${kind.$case}`)
     }
   }
@@ -153,6 +158,13 @@ export class InboundConnection implements FrameHandler {
     this.#socket.goodbye(reason)
   }
 
+  /** The dialer said Goodbye: settle what was read, answer nothing more, close (PROTOCOL.md §9). */
+  #dialerLeft (): void {
+    this.#acknowledge()
+    this.#state = 'closed'
+    this.#socket.end()
+  }
+
   /** A newer connection of the same session takes over; frames not yet processed here are dropped. */
   replace (): void {
     this.close(GoodbyeReason.GOODBYE_REASON_REPLACED)
@@ -178,12 +190,16 @@ export class InboundConnection implements FrameHandler {
       return this.#protocolError('a tower cannot connect to itself')
     }
     const { hostname, port } = tower as TowerAddress
-    const dialer: DialerAddress = { hostname, port, key: addressKey(hostname, port) }
+    const dialer: DialerAddress = { hostname, port, key: addressKey(hostname, port), remoteAddress: this.#remoteAddress }
     if (!this.#host.admit(dialer)) {
       return this.refuse(GoodbyeReason.GOODBYE_REASON_IGNORED, 'this tower ignores yours')
     }
     this.#dialer = dialer
-    this.#session = this.#resumeOrStart(hello)
+    const id = Buffer.from(hello.sessionId).toString('hex')
+    const resuming = Buffer.from(this.#host.instanceId).equals(hello.resumeInstanceId)
+    // Asked to resume a session of ours that we forgot: say so, so the dialer keeps its messages in doubt (PROTOCOL.md §7).
+    const sessionUnknown = resuming && this.#host.sessions.find(id) === undefined
+    this.#session = this.#resumeOrStart(id, resuming, Buffer.from(hello.instanceId).toString('hex'))
     this.#state = 'open'
     this.#socket.send({
       kind: {
@@ -195,21 +211,21 @@ export class InboundConnection implements FrameHandler {
           settledThrough: this.#session.settled,
           refused: this.#session.refused,
           maxInFlight: this.#host.maxInFlight,
-          maxFrameBytes: this.#host.maxFrameBytes
+          maxFrameBytes: this.#host.maxFrameBytes,
+          sessionUnknown
         }
       }
     })
     if (this.#host.closing()) this.close(GoodbyeReason.GOODBYE_REASON_SHUTTING_DOWN)
   }
 
-  #resumeOrStart (hello: Hello): InboundSession {
+  #resumeOrStart (id: string, resuming: boolean, dialer: string): InboundSession {
     const sessions = this.#host.sessions
-    const id = Buffer.from(hello.sessionId).toString('hex')
-    const resuming = Buffer.from(this.#host.instanceId).equals(hello.resumeInstanceId)
     let session = sessions.find(id)
     // The session's old connection may still be open (a reset we have not seen yet): end it first.
     session?.connection?.replace()
-    if (session === undefined || !resuming) session = sessions.start(id)
+    // A session is one dialer instance's: the same id from another instance (a restart, or a guess) starts afresh.
+    if (session === undefined || !resuming || session.dialer !== dialer) session = sessions.start(id, dialer, sourceGroup(this.#remoteAddress))
     else sessions.touch(session)
     session.connection = this
     session.brokenAt = undefined
@@ -236,7 +252,7 @@ export class InboundConnection implements FrameHandler {
     if (tower === undefined || addressProblem(tower.hostname, tower.port) !== undefined) {
       return this.#protocolError('announce carries no valid tower')
     }
-    this.#host.announced({ hostname: tower.hostname, port: tower.port })
+    this.#host.announced({ hostname: tower.hostname, port: tower.port }, this.#dialer as DialerAddress)
     this.#socket.send({ kind: { $case: 'announce', value: { tower: { hostname: this.#host.self.hostname, port: this.#host.self.port } } } })
   }
 

@@ -50,12 +50,16 @@ export interface LinkHost {
   ready (link: Link): void
   /** A random alive tower to name as the friend of a message to this link's peer. */
   friendFor (link: Link): TowerDescriptor | undefined
+  /** The TLS handshake with the peer is done: an error refuses the peer (trust 'tofu', a changed key). */
+  checkPeer (link: Link, publicKey: string | undefined): Error | undefined
   /** The peer answered our Announce. */
   announced (link: Link, tower: TowerAddress): void
   /** The link opened (+1) or closed (-1) a socket: it counts against the connection limit. */
   connectedChanged (delta: 1 | -1): void
   /** A retired link ended (see retire()): nothing it sent is ours any more, or what was came back. */
   retired (link: Link): void
+  /** A dial started (+1), or ended (-1) in an open link or a failure: dials in progress have a budget of their own. */
+  handshakingChanged (link: Link, delta: 1 | -1): void
 }
 
 /**
@@ -119,6 +123,14 @@ export class Link {
   #refusedPayloadBytes = Infinity
   #inFlight: InFlight[] = []
   #inFlightBytes = 0
+  /**
+   * In-doubt messages of a session the acceptor (same instance) said it
+   * forgot: it may hold any of them, so they stay in doubt, sent nowhere,
+   * until killtimeout after that answer, as for a peer that never came back
+   * (PROTOCOL.md §7, §11).
+   */
+  #orphans: HeldMessage[] = []
+  #orphansUntil = 0
   #announceWaiters: Array<{ resolve: () => void, reject: (error: Error) => void }> = []
   #handshakeTimer: unknown
   #reconnectTimer: unknown
@@ -145,12 +157,17 @@ export class Link {
 
   /** Messages sent and not acknowledged, including those in doubt after a break. */
   get inFlightCount (): number {
-    return this.#inFlight.length
+    return this.#inFlight.length + this.#orphans.length
+  }
+
+  /** Of those, messages sent on a broken connection, awaiting a resume or killtimeout. */
+  get inDoubtCount (): number {
+    return (this.#state === 'open' ? 0 : this.#inFlight.length) + this.#orphans.length
   }
 
   /** Whether messages sent on a broken connection await a resume. */
   get inDoubt (): boolean {
-    return this.#state !== 'open' && this.#inFlight.length > 0
+    return this.inDoubtCount > 0
   }
 
   /**
@@ -160,7 +177,7 @@ export class Link {
    * thousands of unreachable peers drops these and keeps only their backoff.
    */
   get unused (): boolean {
-    return this.#state === 'backoff' && this.#inFlight.length === 0 && this.#announceWaiters.length === 0 && this.#remoteInstance.length === 0
+    return this.#state === 'backoff' && this.inFlightCount === 0 && this.#announceWaiters.length === 0 && this.#remoteInstance.length === 0
   }
 
   /** Whether a socket is open or being opened (it counts against the connection limit). */
@@ -170,6 +187,7 @@ export class Link {
 
   *heldMessages (): Generator<HeldMessage> {
     for (const entry of this.#inFlight) yield messageOf(entry)
+    yield * this.#orphans
   }
 
   /**
@@ -245,6 +263,12 @@ export class Link {
    * closed.
    */
   checkTimers (now: number): void {
+    if (this.#orphans.length > 0 && now >= this.#orphansUntil) {
+      const orphans = this.#orphans
+      this.#orphans = []
+      this.#host.returned(this, orphans, 'abandoned')
+      this.#endIfRetired()
+    }
     if (this.#retiring !== undefined && now - this.#retiring.since >= this.#host.settings.killtimeout) {
       // What the peer never settled in all that time is released, as for a dead peer (PROTOCOL.md §11).
       this.abandon()
@@ -361,8 +385,13 @@ export class Link {
     this.#backoff.attempted(now)
     this.#transition('connecting')
     const settings = this.#host.settings
-    const stream = this.#host.transport.dial(this.peer, () => {
+    const stream = this.#host.transport.dial(this.peer, peer => {
       if (this.#socket !== framed) return
+      const untrusted = this.#host.checkPeer(this, peer.publicKey)
+      if (untrusted !== undefined) {
+        framed.destroy(untrusted)
+        return
+      }
       framed.send({
         kind: {
           $case: 'hello',
@@ -413,6 +442,14 @@ export class Link {
     this.#nextSeq = welcome.settledThrough + 1
     this.#lastAck = welcome.settledThrough
     if (this.#inFlight.length === 0) return
+    if (sameAcceptor && welcome.sessionUnknown) {
+      // It forgot the session: how far it got is unknown. Sending them again could duplicate them.
+      for (const entry of this.#inFlight) this.#orphans.push(messageOf(entry))
+      this.#orphansUntil = this.#host.clock.now() + this.#host.settings.killtimeout
+      this.#inFlight = []
+      this.#inFlightBytes = 0
+      return
+    }
     let delivered = 0
     const notReceived: HeldMessage[] = []
     const refused = new Set(welcome.refused)
@@ -522,7 +559,7 @@ export class Link {
   /** A retired link with nothing left unsettled ends: Goodbye on an open connection, none on one being made. */
   #endIfRetired (): void {
     const retiring = this.#retiring
-    if (retiring === undefined || this.#inFlight.length > 0 || this.#state === 'closed') return
+    if (retiring === undefined || this.inFlightCount > 0 || this.#state === 'closed') return
     this.#clearTimers()
     if (this.#state === 'open') this.#socket?.goodbye(retiring.reason)
     else this.#socket?.destroy()
@@ -543,6 +580,8 @@ export class Link {
     const inFlight = this.#inFlight.map(messageOf)
     this.#inFlight = []
     this.#inFlightBytes = 0
+    // Orphans stay in doubt on a goodbye; only abandoning the peer gives them back.
+    if (reason === 'abandoned') inFlight.push(...this.#orphans.splice(0))
     if (inFlight.length > 0) this.#host.returned(this, inFlight, reason)
   }
 
@@ -560,7 +599,9 @@ export class Link {
 
   #transition (to: LinkState): void {
     const wasConnected = this.connected
+    const wasHandshaking = this.#state === 'connecting'
     this.#state = to
     if (wasConnected !== this.connected) this.#host.connectedChanged(wasConnected ? -1 : 1)
+    if (wasHandshaking !== (to === 'connecting')) this.#host.handshakingChanged(this, wasHandshaking ? -1 : 1)
   }
 }

@@ -1,6 +1,7 @@
 import { connect, createSecureContext, createServer, type SecureContext, type Server, type TLSSocket } from 'node:tls'
 import { ListenError, ProtocolError } from '../errors.js'
-import type { ByteStream, DialTarget, Listener, Transport } from './transport.js'
+import type { ByteStream, DialTarget, Listener, PeerIdentity, Transport } from './transport.js'
+import { publicKeyFingerprint } from './trust.js'
 
 export const ALPN_PROTOCOL = 'clacks/1'
 
@@ -12,6 +13,8 @@ export interface TlsSettings {
   ca: string | Buffer | undefined
   /** Bound on an incoming TLS handshake, rather than Node's two minutes. */
   handshakeTimeout: number
+  /** Mutual TLS (trust 'ca'): dialers show their certificate too, and the listener requires one signed by `ca`. */
+  mutual: boolean
 }
 
 /**
@@ -26,7 +29,7 @@ export class TlsTransport implements Transport {
 
   constructor (settings: TlsSettings) {
     this.#settings = settings
-    this.#dialContext = createSecureContext({ minVersion: 'TLSv1.3', ca: settings.ca })
+    this.#dialContext = createSecureContext({ minVersion: 'TLSv1.3', ca: settings.ca, ...(settings.mutual ? { key: settings.key, cert: settings.cert } : {}) })
   }
 
   async listen (bind: string | undefined, port: number, accept: (stream: ByteStream) => void): Promise<Listener> {
@@ -35,7 +38,7 @@ export class TlsTransport implements Transport {
     return listener
   }
 
-  dial (target: DialTarget, ready: () => void): ByteStream {
+  dial (target: DialTarget, ready: (peer: PeerIdentity) => void): ByteStream {
     const socket: TLSSocket = connect({
       host: target.hostname,
       port: target.port,
@@ -47,7 +50,7 @@ export class TlsTransport implements Transport {
     socket.setNoDelay(true)
     socket.once('secureConnect', () => {
       if (socket.alpnProtocol !== ALPN_PROTOCOL) socket.destroy(new ProtocolError(`peer does not speak ${ALPN_PROTOCOL}`))
-      else ready()
+      else ready({ publicKey: publicKeyFingerprint(socket.getPeerCertificate()) })
     })
     return socket
   }
@@ -66,7 +69,9 @@ class TlsListener implements Listener {
       cert: settings.cert,
       minVersion: 'TLSv1.3',
       ALPNProtocols: [ALPN_PROTOCOL],
-      handshakeTimeout: settings.handshakeTimeout
+      handshakeTimeout: settings.handshakeTimeout,
+      // A closed network: a stranger is refused in the TLS handshake, before a frame is read.
+      ...(settings.mutual ? { requestCert: true, rejectUnauthorized: true, ca: settings.ca } : {})
     }, socket => {
       // A client that offered no ALPN at all is not a Clacks tower.
       if (socket.alpnProtocol !== ALPN_PROTOCOL) {

@@ -47,6 +47,12 @@ export interface Listener {
   close (): Promise<void>
 }
 
+/** What a dial learned of the tower it reached. */
+export interface PeerIdentity {
+  /** SHA-256 of the public key it showed, hex (what trust 'tofu' pins); undefined when it showed none. */
+  publicKey: string | undefined
+}
+
 export interface Transport {
   /**
    * Listens on `bind:port` (every interface when `bind` is undefined; any free
@@ -56,8 +62,9 @@ export interface Transport {
    */
   listen (bind: string | undefined, port: number, accept: (stream: ByteStream) => void): Promise<Listener>
   /**
-   * Opens a connection; `ready` runs once it carries Clacks. A connection
-   * that fails first reports through the stream's 'error' and 'close'.
+   * Opens a connection; `ready` runs once it carries Clacks, with what the
+   * other side showed of itself. A connection that fails first reports
+   * through the stream's 'error' and 'close'.
    */
-  dial (target: DialTarget, ready: () => void): ByteStream
+  dial (target: DialTarget, ready: (peer: PeerIdentity) => void): ByteStream
 }

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { ConnectionError, ListenError } from '../errors.js'
 import type { FakeClock } from '../tower/clock.js'
-import type { ByteStream, DialTarget, Listener, Transport } from '../net/transport.js'
+import type { ByteStream, DialTarget, Listener, PeerIdentity, Transport } from '../net/transport.js'
 import type { ProcessClock } from './process-clock.js'
 
 /** One-way delay of a packet between two hosts, in ms: fixed, or drawn per write. */
@@ -12,6 +13,8 @@ export interface NetworkOptions {
   latency?: Latency
   /** Bytes per second each way per connection; Infinity for none. @default Infinity */
   bandwidth?: number
+  /** What the TLS handshake costs beyond its round trips (key exchange, signatures), in ms. @default 0 */
+  handshakeMs?: number
 }
 
 /** Node's default high-water mark: a write past it returns false, and 'drain' follows. */
@@ -33,6 +36,7 @@ export class SimNetwork {
   readonly clock: FakeClock
   readonly #latency: Latency
   readonly #bandwidth: number
+  readonly handshakeMs: number
   readonly #hosts = new Map<string, SimHost>()
   /** Hosts' partition groups while a partition lasts: hosts in different groups cannot reach each other. */
   #groups: Map<string, number> | undefined
@@ -47,6 +51,7 @@ export class SimNetwork {
     this.clock = clock
     this.#latency = options.latency ?? (() => 5)
     this.#bandwidth = options.bandwidth ?? Infinity
+    this.handshakeMs = options.handshakeMs ?? 0
   }
 
   /** The transport of a host (made on first use), whose timers run on `clock`. */
@@ -130,12 +135,15 @@ class SimHost implements Transport {
   readonly clock: ProcessClock
   readonly listeners = new Map<number, SimListener>()
   readonly streams = new Set<SimStream>()
+  /** A stand-in for the host's key: stable per host name, so trust 'tofu' works in simulation. */
+  readonly publicKey: string
   #nextPort = 40_000
 
   constructor (net: SimNetwork, name: string, clock: ProcessClock) {
     this.net = net
     this.name = name
     this.clock = clock
+    this.publicKey = createHash('sha256').update(name).digest('hex')
   }
 
   async listen (_bind: string | undefined, port: number, accept: (stream: ByteStream) => void): Promise<Listener> {
@@ -150,7 +158,7 @@ class SimHost implements Transport {
    * The handshake in round trips as TLS 1.3 makes it: the acceptor has the
    * connection one latency after the dial, the dialer may speak after two.
    */
-  dial (target: DialTarget, ready: () => void): ByteStream {
+  dial (target: DialTarget, ready: (peer: PeerIdentity) => void): ByteStream {
     const client = new SimStream(this, target.hostname, true)
     this.streams.add(client)
     this.net.send(this.name, target.hostname, () => {
@@ -168,7 +176,7 @@ class SimHost implements Transport {
       client.peer = accepted
       this.net.connectionsOpened += 2
       listener.accept(accepted)
-      this.net.send(target.hostname, this.name, () => { if (!client.destroyed) ready() })
+      this.net.clock.setTimeout(() => this.net.send(target.hostname, this.name, () => { if (!client.destroyed) ready({ publicKey: server.publicKey }) }), this.net.handshakeMs)
     })
     return client
   }

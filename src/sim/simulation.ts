@@ -21,6 +21,20 @@ export interface FaultRates {
   reset: number
   /** The network splits in two random halves for `partitionSeconds`. */
   partition: number
+  /** A tower's application ignores one of the peers it knows (Tower.ignore), whatever it has in flight to it. */
+  ignore: number
+}
+
+/** A fault at a given moment, for scripted scenarios ("30 % of towers crash at 60 s"). */
+export interface TimelineEvent {
+  /** Simulated seconds from the start. */
+  at: number
+  fault: keyof FaultRates
+  /** How many times: a count, or a fraction of the live towers (default: once). */
+  count?: number
+  fraction?: number
+  /** For a partition: how long it lasts (default: partitionSeconds). */
+  seconds?: number
 }
 
 export interface SimulationOptions {
@@ -36,7 +50,13 @@ export interface SimulationOptions {
   degree: number
   /** One-way latency in ms: a fixed number, or [min, max] drawn uniformly per packet. @default 5 */
   latency: number | [number, number]
+  /** What a TLS handshake costs beyond its round trips, in ms (see NetworkOptions). @default 0 */
+  handshakeMs: number
   faults: Partial<FaultRates>
+  /** Faults at set moments, besides the random ones. @default [] */
+  timeline: TimelineEvent[]
+  /** Follow one tracer message, injected at the start, to every tower it reaches (adds a listener to every tower). @default false */
+  trace: boolean
   /** @default 10 */
   partitionSeconds: number
   /** @default 3 */
@@ -45,6 +65,8 @@ export interface SimulationOptions {
   towerOptions: Partial<TowerOptions>
   /** Simulated ms between oracle checks (it also checks after every fault). @default 1000 */
   checkEvery: number
+  /** Simulated ms between looks at whether every tower knows every other (0: never). @default 0 */
+  discoveryEvery: number
   /** Called after each simulated second with the sample just taken. */
   onSample?: (sample: Sample) => void
 }
@@ -70,6 +92,8 @@ export interface SimulationSummary {
   digest: string
   hops: number
   hopsPerTowerSecond: number
+  /** Connections opened (each a TLS handshake in reality): discovery and idle timeouts make new ones. */
+  connections: number
   injected: number
   conserved: number
   lostByCrash: number
@@ -81,6 +105,12 @@ export interface SimulationSummary {
   joins: number
   resets: number
   partitions: number
+  ignores: number
+  /** Simulated ms until every tower knew every other (looked at every discoveryEvery ms), if it happened. */
+  fullDiscoveryMs: number | undefined
+  /** With trace: simulated ms until every tower live at the end had seen the tracer, if all had; and the share that had. */
+  tracerAllMs: number | undefined
+  tracerReached: number | undefined
   /** Simulated ms until a joining tower was known by half the live towers (median over tracked joins), if any. */
   halfKnownMs: number | undefined
   holdingsMax: number
@@ -88,6 +118,8 @@ export interface SimulationSummary {
   towersAtEnd: number
   wallMs: number
   heapBytesPerTower: number
+  /** The process's peak resident set size. */
+  peakRssMB: number
   series: Sample[]
 }
 
@@ -99,11 +131,15 @@ const DEFAULTS: SimulationOptions = {
   topology: 'random',
   degree: 4,
   latency: 5,
+  handshakeMs: 0,
   faults: {},
+  timeline: [],
+  trace: false,
   partitionSeconds: 10,
   joinAnnounces: 3,
   towerOptions: {},
-  checkEvery: 1000
+  checkEvery: 1000,
+  discoveryEvery: 0
 }
 
 const PORT = 4000
@@ -119,6 +155,8 @@ interface SimTower {
   joinedAt: number | undefined
   halfKnownAt: number | undefined
   leaving: boolean
+  /** When the tracer message first reached this tower. */
+  tracerSeenAt?: number
 }
 
 /**
@@ -142,13 +180,17 @@ export class Simulation {
   /** acked counts of towers that are gone, so network-wide hops keep counting them. */
   #ackedOfGone = 0
   #held = 0
-  readonly #counts = { crashes: 0, leaves: 0, joins: 0, resets: 0, partitions: 0 }
+  /** Towers' promises under way (init, announce, close): while any is, the loop yields after every event. */
+  #pending = 0
+  #fullDiscoveryAt: number | undefined
+  #tracer: { id: string, started: number } | undefined
+  readonly #counts = { crashes: 0, leaves: 0, joins: 0, resets: 0, partitions: 0, ignores: 0 }
   #violation: ConservationViolation | undefined
 
   constructor (options: Partial<SimulationOptions> = {}) {
     this.options = { ...DEFAULTS, ...options }
     this.#random = seededRandom(this.options.seed)
-    this.network = new SimNetwork(this.clock, { latency: this.#latency() })
+    this.network = new SimNetwork(this.clock, { latency: this.#latency(), handshakeMs: this.options.handshakeMs })
   }
 
   /** The live towers and their host names, for instruments that look inside (in start order, joins last). */
@@ -171,9 +213,12 @@ export class Simulation {
     for (let i = 0; i < o.towers; i++) this.#live.push(await this.#startTower())
     this.#connect()
     this.#injectAll()
+    if (o.trace) this.#startTracer()
+    for (const event of o.timeline) this.clock.setTimeout(() => this.#scripted(event), event.at * 1000)
     const end = o.duration * 1000
     for (let second = 1; second <= o.duration; second++) this.clock.setTimeout(() => this.#tick(second), second * 1000)
     for (let at = o.checkEvery; at < end; at += o.checkEvery) this.clock.setTimeout(() => this.#check(), at)
+    if (o.discoveryEvery > 0) for (let at = o.discoveryEvery; at < end; at += o.discoveryEvery) this.clock.setTimeout(() => this.#lookForFullDiscovery(), at)
     await this.#runUntil(end)
     await this.#settle()
     const summary = this.#summary(performance.now() - started)
@@ -189,8 +234,10 @@ export class Simulation {
       const due = this.clock.nextDue
       if (due === undefined || due > time) break
       this.clock.runNext()
-      // Promise continuations (init, announce, close) run between events, as in a real process.
-      await undefined
+      // While a tower's init, announce or close is under way, its promise continuations run
+      // between events, as in a real process: every one of them, as at the end of a macrotask.
+      // Nothing real is scheduled meanwhile, so this stays deterministic.
+      if (this.#pending > 0) await new Promise(resolve => setImmediate(resolve))
     }
     this.clock.advanceTo(Math.max(time, this.clock.now()))
     if (this.#violation !== undefined) throw this.#violation
@@ -275,8 +322,41 @@ export class Simulation {
     this.#times(faults.join, () => { void this.#join() })
     this.#times(faults.reset, () => { if (this.network.resetOne(pick(this.#random, 1 << 30))) this.#counts.resets++ })
     this.#times(faults.partition, () => this.#partition())
+    this.#times(faults.ignore, () => this.#ignore())
     this.#followJoins()
     this.#sample(second)
+  }
+
+  #scripted (event: TimelineEvent): void {
+    const times = event.fraction !== undefined ? Math.round(event.fraction * this.#live.length) : event.count ?? 1
+    for (let i = 0; i < times; i++) {
+      switch (event.fault) {
+        case 'crash': this.#crash(false); break
+        case 'leave': this.#leave(); break
+        case 'join': void this.#join(); break
+        case 'reset': if (this.network.resetOne(pick(this.#random, 1 << 30))) this.#counts.resets++; break
+        case 'partition': this.#partition(event.seconds); break
+        case 'ignore': this.#ignore(); break
+      }
+    }
+    this.#check()
+  }
+
+  /** The tracer: one message from the first tower; every tower notes when it first sees it. */
+  #startTracer (): void {
+    const first = this.#live[0] as SimTower
+    const id = first.tower.enqueue('tracer')
+    this.ledger.inject(id)
+    const started = this.clock.now()
+    first.tracerSeenAt = started
+    for (const member of this.#live) this.#watchTracer(member, id)
+    this.#tracer = { id, started }
+  }
+
+  #watchTracer (member: SimTower, id: string): void {
+    member.tower.on('message', message => {
+      if (message.id === id && member.tracerSeenAt === undefined) member.tracerSeenAt = this.clock.now()
+    })
   }
 
   /** Runs `fault` as often as a rate per minute gives for one second (a Poisson draw). */
@@ -297,7 +377,7 @@ export class Simulation {
     return candidates[pick(this.#random, candidates.length)]
   }
 
-  #crash (): void {
+  #crash (check = true): void {
     const victim = this.#victim()
     if (victim === undefined) return
     this.ledger.crashing(victim.tower, this.#live.filter(member => member !== victim).map(member => member.tower))
@@ -305,7 +385,7 @@ export class Simulation {
     victim.clock.kill()
     this.network.crash(victim.name)
     this.#counts.crashes++
-    this.#check()
+    if (check) this.#check()
   }
 
   #leave (): void {
@@ -313,7 +393,8 @@ export class Simulation {
     if (victim === undefined) return
     victim.leaving = true
     this.#counts.leaves++
-    victim.tower.close().then(() => {
+    this.#pending++
+    victim.tower.close().finally(() => { this.#pending-- }).then(() => {
       this.ledger.left(victim.tower)
       this.#gone(victim)
       victim.clock.kill()
@@ -324,23 +405,36 @@ export class Simulation {
 
   async #join (): Promise<void> {
     this.#counts.joins++
-    const member = await this.#startTower()
+    this.#pending++
+    const member = await this.#startTower().finally(() => { this.#pending-- })
     member.joinedAt = this.#counts.joins <= TRACKED_JOINS ? this.clock.now() : undefined
     const others = this.#live.filter(other => !other.leaving)
     this.#live.push(member)
+    if (this.#tracer !== undefined) this.#watchTracer(member, this.#tracer.id)
     for (let k = 0; k < this.options.joinAnnounces && others.length > 0; k++) {
       const other = others[pick(this.#random, others.length)] as SimTower
-      member.tower.announce(other.name, PORT).catch(() => { /* an announce to a tower that went away: others will do */ })
+      this.#pending++
+      member.tower.announce(other.name, PORT).catch(() => { /* an announce to a tower that went away: others will do */ }).finally(() => { this.#pending-- })
     }
   }
 
-  #partition (): void {
+  #ignore (): void {
+    const member = this.#victim()
+    const known = member?.tower.survey().filter(peer => peer.status !== 'ignored')
+    if (member === undefined || known === undefined || known.length === 0) return
+    const peer = known[pick(this.#random, known.length)] as { hostname: string, port: number }
+    member.tower.ignore(peer.hostname, peer.port)
+    this.#counts.ignores++
+    this.#check()
+  }
+
+  #partition (seconds = this.options.partitionSeconds): void {
     if (this.network.partitioned) return
     const groups = new Map<string, number>()
     for (const member of this.#live) groups.set(member.name, this.#random() < 0.5 ? 1 : 0)
     this.network.partition(groups)
     this.#counts.partitions++
-    this.clock.setTimeout(() => { this.network.heal(); this.#check() }, this.options.partitionSeconds * 1000)
+    this.clock.setTimeout(() => { this.network.heal(); this.#check() }, seconds * 1000)
     this.#check()
   }
 
@@ -349,6 +443,12 @@ export class Simulation {
     if (index === -1) return
     this.#live.splice(index, 1)
     this.#ackedOfGone += member.tower.stats().acked
+  }
+
+  #lookForFullDiscovery (): void {
+    if (this.#fullDiscoveryAt !== undefined) return
+    const others = this.#live.length - 1
+    if (this.#live.every(member => member.tower.survey().length >= others)) this.#fullDiscoveryAt = this.clock.now()
   }
 
   #followJoins (): void {
@@ -384,6 +484,15 @@ export class Simulation {
     return () => min + random() * (max - min)
   }
 
+  #tracerSummary (): { tracerAllMs: number | undefined, tracerReached: number | undefined } {
+    if (this.#tracer === undefined) return { tracerAllMs: undefined, tracerReached: undefined }
+    const seen = this.#live.flatMap(member => member.tracerSeenAt === undefined ? [] : [member.tracerSeenAt - (this.#tracer?.started ?? 0)])
+    return {
+      tracerAllMs: seen.length === this.#live.length ? Math.max(...seen) : undefined,
+      tracerReached: this.#live.length === 0 ? 0 : seen.length / this.#live.length
+    }
+  }
+
   #summary (wallMs: number): SimulationSummary {
     const holdings = this.ledger.check(this.#live.map(member => member.tower)).perTower
     const halfKnown = this.#live.concat().flatMap(member => member.joinedAt !== undefined && member.halfKnownAt !== undefined ? [member.halfKnownAt - member.joinedAt] : []).sort((a, b) => a - b)
@@ -396,18 +505,22 @@ export class Simulation {
       digest,
       hops,
       hopsPerTowerSecond: towerSeconds === 0 ? 0 : hops / towerSeconds,
+      connections: this.network.connectionsOpened / 2,
       injected: this.ledger.injected,
       conserved: this.ledger.injected - this.ledger.lost,
       lostByCrash: this.ledger.lostByCrash,
       lostByLeave: this.ledger.lostByLeave,
       duplicatedAfterCrash: this.ledger.duplicatedAfterCrash,
       ...this.#counts,
+      fullDiscoveryMs: this.#fullDiscoveryAt,
+      ...this.#tracerSummary(),
       halfKnownMs: halfKnown.length === 0 ? undefined : halfKnown[Math.floor(halfKnown.length / 2)],
       holdingsMax: Math.max(0, ...holdings),
       holdingsGini: gini(holdings),
       towersAtEnd: this.#live.length,
       wallMs,
       heapBytesPerTower: Math.round(process.memoryUsage().heapUsed / Math.max(1, this.#nextIndex)),
+      peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
       series: this.#series
     }
   }

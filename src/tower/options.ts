@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../errors.js'
 import { FRAME_HEADER_ROOM, DEFAULT_MAX_PAYLOAD_BYTES } from '../wire/limits.js'
+import { TRUST_MODES, type TrustMode } from '../net/trust.js'
 import { addressProblem } from './address.js'
 import type { Clock } from './clock.js'
 import type { Transport } from '../net/transport.js'
@@ -53,7 +54,7 @@ export interface TowerOptions {
   maxInFlightBytes: number
   /** Towers in the peer table at most; friends evict dead, then lost, then the oldest new — never alive. @default 10_000 */
   maxPeers: number
-  /** Open connections, in and out, at most. @default 1024 */
+  /** Open connections, in and out, at most; dials still handshaking have a budget of their own, an eighth of this (see DialBudget). @default 1024 */
   maxConnections: number
   /** Milliseconds for TLS plus Hello/Welcome. @default 10_000 */
   handshakeTimeout: number
@@ -67,8 +68,26 @@ export interface TowerOptions {
   backoffMax: number
   /** Milliseconds close() spends handing messages to peers before giving up. @default 10_000 */
   drainTimeout: number
+  /**
+   * Whether addresses in loopback, private and link-local ranges are taken
+   * from other towers (friends, announces, Hellos). Undefined: only when this
+   * tower's own hostname is in such a range, so that a tower on a LAN or a
+   * test machine finds its neighbours while a public tower cannot be made to
+   * probe its own network. @default undefined (decided by hostname)
+   */
+  allowLocalHints: boolean | undefined
   /** PEM CA certificate(s): when set, peers' certificates are verified against it. @default undefined (not verified) */
   ca: string | Buffer | undefined
+  /**
+   * Who may talk to this tower (see src/net/trust.ts and the README):
+   * 'open' encrypts without authenticating (a public network); 'tofu' pins
+   * each dialled tower's public key to its address on first success and
+   * refuses a changed one; 'ca' is a closed network: mutual TLS, both sides
+   * verified against `ca`. @default 'open'
+   */
+  trust: TrustMode
+  /** Under 'tofu': a JSON file the pins are kept in, so that they survive a restart. @default undefined (pins in memory only) */
+  pinFile: string | undefined
   /** Sees each received message before it is queued. */
   inboundFilter: MessageFilter | undefined
   /** Sees each message before it is sent. */
@@ -111,7 +130,10 @@ export const DEFAULT_OPTIONS: Readonly<TowerOptions> = Object.freeze({
   backoffInitial: 250,
   backoffMax: 30_000,
   drainTimeout: 10_000,
+  allowLocalHints: undefined,
   ca: undefined,
+  trust: 'open',
+  pinFile: undefined,
   inboundFilter: undefined,
   outboundFilter: undefined,
   random: Math.random,
@@ -154,7 +176,10 @@ const RULES: Record<keyof TowerOptions, Rule> = {
   backoffInitial: positiveInteger,
   backoffMax: positiveInteger,
   drainTimeout: positiveInteger,
+  allowLocalHints: v => v === undefined || typeof v === 'boolean' ? undefined : 'must be true, false or undefined',
   ca: v => v === undefined || typeof v === 'string' || Buffer.isBuffer(v) ? undefined : 'must be PEM text or a Buffer',
+  trust: v => TRUST_MODES.includes(v as TrustMode) ? undefined : `must be one of ${TRUST_MODES.join(', ')}`,
+  pinFile: optionalString,
   inboundFilter: optionalFunction,
   outboundFilter: optionalFunction,
   random: v => typeof v === 'function' ? undefined : 'must be a function returning numbers in [0, 1)',
@@ -182,6 +207,7 @@ export function resolveOptions (input: Partial<TowerOptions> = {}): TowerOptions
     if (problem !== undefined) throw new InvalidOptionError(key, problem)
   }
   if (options.backoffMax < options.backoffInitial) throw new InvalidOptionError('backoffMax', 'must be at least backoffInitial')
+  if (options.trust === 'ca' && options.ca === undefined) throw new InvalidOptionError('ca', 'is required with trust "ca": the certificate(s) of the network\'s CA')
   return options
 }
 

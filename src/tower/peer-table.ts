@@ -22,9 +22,28 @@ export interface PeerView extends TowerAddress {
   discovered: number
 }
 
+/**
+ * Who vouches for a peer's address: the operator (expand(), announce(), the
+ * command line), the tower itself (it dialled us, or announced itself), or
+ * a hint from another tower (a message's friend, an announce naming someone
+ * else). Hints are the cheapest to make up, so they come last in everything.
+ */
+export type PeerOrigin = 'operator' | 'self' | 'hint'
+
+/** How a tower not added by the operator was learned: what vouches for it, and the source group of the connection that told us. */
+export interface Learned {
+  origin: 'self' | 'hint'
+  source: string
+}
+
 export interface Peer extends TowerAddress {
   readonly key: string
   status: PeerStatus
+  origin: PeerOrigin
+  /** The source group that told us, for an address not given by the operator. */
+  source: string | undefined
+  /** A Clacks handshake with it succeeded: the address is a tower's. */
+  verified: boolean
   /** Clock time the status was entered. */
   since: number
   readonly discovered: number
@@ -48,6 +67,18 @@ export interface PeerTableOptions {
   events: PeerTableEvents
   /** Whether a peer may be dropped to make room: not while it holds messages of ours. */
   canEvict: (peer: Peer) => boolean
+  /** Unverified hints one source group may have in the table at most. @default maxHintsPerSource(maxPeers) */
+  maxHintsPerSource?: number
+}
+
+/**
+ * The default quota of unverified hints per source group: a sixteenth of the
+ * table (625 of 10,000), at least 8. One peer cannot fill the table alone; it
+ * takes 16 source groups (16 different /24s) to fill it with made-up towers,
+ * and even then hints evict only hints, largest source first.
+ */
+export function maxHintsPerSource (maxPeers: number): number {
+  return Math.max(8, Math.ceil(maxPeers / 16))
 }
 
 /**
@@ -102,8 +133,31 @@ const PICK_SAMPLES = 16
  */
 const LONG_SHOT_SAMPLES = 1
 
+/**
+ * Picks that pass over the new peers after a pass found none usable. New
+ * peers are usually waiting on a dial (in backoff, or held back by the dial
+ * budget): sampling them first on every pick cost a flood of 625 made-up
+ * friends three quarters of a good link's throughput (16 tries per message).
+ * Skipping them for 255 picks delays a new peer by at most that many messages.
+ */
+const NEW_SKIP_PICKS = 255
+
 /** Statuses a full table may evict to make room, in order. Never alive, never ignored. */
 const EVICTABLE: PeerStatus[] = ['dead', 'lost', 'new']
+
+/** The peer is an unverified hint: it counts against its source's quota, and is the first to go. */
+function isHint (peer: Peer): boolean {
+  return peer.origin === 'hint' && !peer.verified
+}
+
+/**
+ * The source group to bound dials to this peer by, or undefined when the
+ * address is vouched for (given by the operator, or a handshake with it
+ * succeeded).
+ */
+export function unverifiedSource (peer: Peer): string | undefined {
+  return peer.verified || peer.origin === 'operator' ? undefined : peer.source ?? ''
+}
 
 export class PeerTable {
   readonly #peers = new Map<string, Peer>()
@@ -115,14 +169,22 @@ export class PeerTable {
     ignored: new StatusBucket()
   }
 
+  /** Unverified hints by the source group that told us, oldest first. */
+  readonly #hintsBySource = new Map<string, Set<Peer>>()
   readonly #selfKey: string
   readonly #options: PeerTableOptions
-  /** Additions refused because the table was full of alive and ignored peers. */
+  readonly #maxHintsPerSource: number
+  /** Picks left that pass over the new peers (see NEW_SKIP_PICKS). */
+  #newSkips = 0
+  /** Additions refused because the table was full of alive and ignored peers (or, for a hint, of peers hints may not evict). */
   refusedFull = 0
+  /** Hints refused because their source already had its quota of them in the table. */
+  refusedSourceQuota = 0
 
   constructor (options: PeerTableOptions) {
     this.#options = options
     this.#selfKey = addressKey(options.self.hostname, options.self.port)
+    this.#maxHintsPerSource = options.maxHintsPerSource ?? maxHintsPerSource(options.maxPeers)
   }
 
   get size (): number {
@@ -150,19 +212,46 @@ export class PeerTable {
     return this.#buckets[status].list.length
   }
 
-  /** Adds a tower as "new" (or with the given status). Returns the peer, existing or added, or undefined if it is us or there is no room. */
-  add (address: TowerAddress, status: PeerStatus = 'new', key = addressKey(address.hostname, address.port)): Peer | undefined {
+  /**
+   * Adds a tower as "new" (or with the given status), given by the operator
+   * unless `learned` says how else. Returns the peer, existing or added, or
+   * undefined if it is us or there is no room. A hint is refused once its
+   * source has its quota of hints in the table, and may evict only other
+   * hints: never a tower the operator gave, one that told us about itself,
+   * or one verified by a handshake.
+   */
+  add (address: TowerAddress, status: PeerStatus = 'new', key = addressKey(address.hostname, address.port), learned?: Learned): Peer | undefined {
     if (key === this.#selfKey) return undefined
     const existing = this.#peers.get(key)
-    if (existing !== undefined) return existing
-    if (this.#peers.size >= this.#options.maxPeers && !this.#evictOne()) {
+    if (existing !== undefined) {
+      if (learned?.origin !== 'hint') this.#vouch(existing, learned === undefined ? 'operator' : 'self')
+      return existing
+    }
+    const hint = learned?.origin === 'hint'
+    if (hint && (this.#hintsBySource.get(learned.source)?.size ?? 0) >= this.#maxHintsPerSource) {
+      this.refusedSourceQuota++
+      return undefined
+    }
+    if (this.#peers.size >= this.#options.maxPeers && !this.#evictOne(hint)) {
       this.refusedFull++
       return undefined
     }
     const now = this.#options.now()
-    const peer: Peer = { key, hostname: address.hostname, port: address.port, status, since: now, discovered: now, slot: -1 }
+    const peer: Peer = {
+      key,
+      hostname: address.hostname,
+      port: address.port,
+      status,
+      origin: learned?.origin ?? 'operator',
+      source: learned?.source,
+      verified: false,
+      since: now,
+      discovered: now,
+      slot: -1
+    }
     this.#peers.set(key, peer)
     this.#buckets[status].add(peer)
+    if (hint) this.#addHint(peer)
     this.#options.events.discovered(peer)
     return peer
   }
@@ -170,6 +259,18 @@ export class PeerTable {
   /** A hand-off to or from the peer worked: new, lost and dead become alive. */
   markSuccess (peer: Peer): void {
     if (peer.status !== 'alive' && peer.status !== 'ignored') this.#transition(peer, 'alive')
+  }
+
+  /** A Clacks handshake with the peer's address completed: it is a tower's, whoever named it. */
+  markVerified (peer: Peer): void {
+    if (peer.verified) return
+    this.#removeHint(peer)
+    peer.verified = true
+  }
+
+  /** Unverified hints from this source group in the table. */
+  hintsFrom (source: string): number {
+    return this.#hintsBySource.get(source)?.size ?? 0
   }
 
   /** A hand-off to the peer failed: new and alive become lost; lost past killtimeout becomes dead. */
@@ -197,12 +298,13 @@ export class PeerTable {
       // An explicit ignore always takes effect, even over the size limit.
       const key = addressKey(address.hostname, address.port)
       const now = this.#options.now()
-      const added: Peer = { key, hostname: address.hostname, port: address.port, status: 'ignored', since: now, discovered: now, slot: -1 }
+      const added: Peer = { key, hostname: address.hostname, port: address.port, status: 'ignored', origin: 'operator', source: undefined, verified: false, since: now, discovered: now, slot: -1 }
       this.#peers.set(key, added)
       this.#buckets.ignored.add(added)
       this.#options.events.discovered(added)
       return added
     }
+    this.#vouch(peer, 'operator')
     if (peer.status !== 'ignored') this.#transition(peer, 'ignored')
     return peer
   }
@@ -210,11 +312,18 @@ export class PeerTable {
   /**
    * Chooses the next recipient: a random "new" peer if any is usable; else
    * alive (95 %), lost (4.999 %) or dead (0.001 %), falling through to the
-   * next list when the drawn one has no usable peer. Ignored never.
+   * next list when the drawn one has no usable peer. Ignored never. After
+   * a fruitless pass over more than PICK_SAMPLES new peers, the next
+   * NEW_SKIP_PICKS picks go straight to the draw.
    */
   pick (usable: (peer: Peer) => boolean): Peer | undefined {
-    const fresh = this.#pickFrom(this.#buckets.new, usable)
-    if (fresh !== undefined) return fresh
+    if (this.#newSkips > 0) {
+      this.#newSkips--
+    } else {
+      const fresh = this.#pickFrom(this.#buckets.new, usable)
+      if (fresh !== undefined) return fresh
+      if (this.#buckets.new.list.length > PICK_SAMPLES) this.#newSkips = NEW_SKIP_PICKS
+    }
     const draw = this.#options.random()
     const first = draw < ALIVE_BELOW ? 'alive' : draw < LOST_BELOW ? 'lost' : 'dead'
     for (const status of FALL_THROUGH[first]) {
@@ -263,17 +372,57 @@ export class PeerTable {
     return undefined
   }
 
-  #evictOne (): boolean {
-    for (const status of EVICTABLE) {
-      const victim = this.#buckets[status].oldest(this.#options.canEvict)
-      if (victim !== undefined) {
-        this.#buckets[status].remove(victim)
-        this.#peers.delete(victim.key)
-        this.#options.events.evicted(victim)
-        return true
+  /** Someone better than a hint vouches for the peer now: the operator, or the tower itself. */
+  #vouch (peer: Peer, origin: 'operator' | 'self'): void {
+    if (peer.origin === 'operator' || peer.origin === origin) return
+    this.#removeHint(peer)
+    peer.origin = origin
+  }
+
+  #addHint (peer: Peer): void {
+    const source = peer.source ?? ''
+    let hints = this.#hintsBySource.get(source)
+    if (hints === undefined) {
+      hints = new Set()
+      this.#hintsBySource.set(source, hints)
+    }
+    hints.add(peer)
+  }
+
+  #removeHint (peer: Peer): void {
+    if (!isHint(peer)) return
+    const source = peer.source ?? ''
+    const hints = this.#hintsBySource.get(source)
+    hints?.delete(peer)
+    if (hints?.size === 0) this.#hintsBySource.delete(source)
+  }
+
+  /**
+   * Makes room: the oldest evictable hint of the source with the most hints
+   * goes first (so one source churns its own, not others'); for a peer
+   * that is not a hint, then the oldest dead, lost or new peer.
+   */
+  #evictOne (forHint: boolean): boolean {
+    const sources = Array.from(this.#hintsBySource.values()).sort((a, b) => b.size - a.size)
+    for (const hints of sources) {
+      for (const peer of hints) {
+        if (peer.status !== 'alive' && this.#options.canEvict(peer)) return this.#evict(peer)
       }
     }
+    if (forHint) return false
+    for (const status of EVICTABLE) {
+      const victim = this.#buckets[status].oldest(this.#options.canEvict)
+      if (victim !== undefined) return this.#evict(victim)
+    }
     return false
+  }
+
+  #evict (victim: Peer): true {
+    this.#removeHint(victim)
+    this.#buckets[victim.status].remove(victim)
+    this.#peers.delete(victim.key)
+    this.#options.events.evicted(victim)
+    return true
   }
 
   /** The one place a status changes; emits `updated` only on a real change. */

@@ -30,6 +30,15 @@ export interface TowerCounters {
   handshakeTimeouts: number
   /** Hellos from ignored towers. */
   ignoredRefused: number
+  /** Outbound dials started, and of those the ones that ended without a Welcome. */
+  dialsMade: number
+  dialsFailed: number
+  /** Dials not started because a dial bound held them back (see DialBudget): unverified per source, per host, tower-wide, or handshakes in progress. */
+  dialsRefused: number
+  /** Addresses in loopback, private or link-local ranges other towers named, not taken (see the allowLocalHints option). */
+  localHintsRefused: number
+  /** Under trust 'tofu': dials refused because the tower showed another key than the pinned one. */
+  untrustedRefused: number
 }
 
 export interface TowerStats extends TowerCounters {
@@ -50,6 +59,10 @@ export interface TowerStats extends TowerCounters {
   protocolErrors: number
   /** Dialers' sessions remembered for resuming. */
   sessions: number
+  /** Outbound dials still handshaking (they have a budget of their own, apart from maxConnections). */
+  dialsHandshaking: number
+  /** Hints (towers named by others) not added because their source already had its quota in the peer table. */
+  hintsRefused: number
 }
 
 export function emptyCounters (): TowerCounters {
@@ -68,6 +81,11 @@ export function emptyCounters (): TowerCounters {
     queueFull: 0,
     connectionsRefused: 0,
     handshakeTimeouts: 0,
-    ignoredRefused: 0
+    ignoredRefused: 0,
+    dialsMade: 0,
+    dialsFailed: 0,
+    dialsRefused: 0,
+    localHintsRefused: 0,
+    untrustedRefused: 0
   }
 }

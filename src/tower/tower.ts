@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { debuglog } from 'node:util'
-import { AlreadyStartedError, ClosedError, HandshakeTimeoutError, InvalidAddressError, InvalidPayloadError, NotStartedError, QueueFullError } from '../errors.js'
+import { AlreadyStartedError, ClosedError, HandshakeTimeoutError, InvalidAddressError, InvalidPayloadError, NotStartedError, QueueFullError, UntrustedError } from '../errors.js'
 import { GoodbyeReason, RefusalReason } from '../gen/clacks/v1/frame.js'
 import { LARGE_PAYLOAD_BYTES, MESSAGE_FRAME_OVERHEAD } from '../wire/limits.js'
 import { clearMessageRecord, messageId, messagePayload, newMessageRecord, type MessageRecord } from '../wire/message-fast-path.js'
@@ -12,11 +12,14 @@ import { Link, type LinkHost, type ReturnReason } from '../net/link.js'
 import { TlsTransport } from '../net/tls-transport.js'
 import type { ByteStream, Listener, Transport } from '../net/transport.js'
 import { SessionTable } from '../net/sessions.js'
+import { PinStore, type UntrustedTower } from '../net/trust.js'
 import { addressKey, addressProblem, isBindable, type TowerAddress } from './address.js'
+import { isLocalAddress, sourceGroup } from './address-range.js'
+import { DialBudget, defaultDialLimits } from './dial-budget.js'
 import { systemClock, type Clock } from './clock.js'
 import { idSourceFor, idToHex, MESSAGE_ID_BYTES, toPublicMessage, type ClacksMessage, type HeldMessage } from './message.js'
 import { Pacer, type PacerRates } from './pacer.js'
-import { PEER_STATUSES, PeerTable, type Peer, type PeerStatus, type PeerView } from './peer-table.js'
+import { PEER_STATUSES, PeerTable, unverifiedSource, type Learned, type Peer, type PeerStatus, type PeerView } from './peer-table.js'
 import { MessageQueue } from './queue.js'
 import { parseInitArgs } from './init-args.js'
 import { maxFrameBytes, resolveOptions, type FilterResult, type MessageFilter, type TowerOptions } from './options.js'
@@ -66,6 +69,8 @@ export interface TowerEvents {
   updated: [tower: PeerView & { previous: PeerStatus }]
   /** A problem with the tower itself (not with a peer: peers failing is normal). */
   error: [error: Error]
+  /** Under trust 'tofu': a dialled tower showed another public key than the one pinned to its address, and was refused. */
+  untrusted: [tower: UntrustedTower]
 }
 
 export interface PeekOptions {
@@ -83,7 +88,8 @@ export interface CloseSummary {
   left: number
 }
 
-type TowerState = 'created' | 'starting' | 'running' | 'closing' | 'closed'
+/** closing: draining to peers; stopping: drained (or given up), nothing more is sent or dialled. */
+type TowerState = 'created' | 'starting' | 'running' | 'closing' | 'stopping' | 'closed'
 
 /**
  * A Clacks tower: holds messages in memory and keeps handing them to other
@@ -115,8 +121,18 @@ export class Tower extends EventEmitter<TowerEvents> {
    * connection limit bounds those.
    */
   #dials!: Pacer
+  /** The bounds on dials to addresses nobody vouched for, and on dials in progress (see DialBudget). */
+  #dialBudget!: DialBudget
+  /** Links whose dial in progress counts as unverified (decided when it started). */
+  readonly #unverifiedDialing = new Set<Link>()
+  /** Whether local-range addresses are taken from other towers (see the allowLocalHints option). */
+  #localHintsAllowed = false
   #sessions!: SessionTable
   #listener: Listener | undefined
+  /** Under trust 'tofu': the public key pinned to each dialled address. */
+  #pins: PinStore | undefined
+  /** The key each dial in progress was shown, pinned once its Welcome arrives. */
+  readonly #shownKeys = new WeakMap<Link, string>()
   readonly #links = new Map<string, Link>()
   /** Every dialled peer's backoff, by key: it outlives a link dropped as unused (see the failed() hook). */
   readonly #backoffs = new Map<string, Backoff>()
@@ -157,7 +173,8 @@ export class Tower extends EventEmitter<TowerEvents> {
     if (transport === undefined) {
       const { key, cert } = pair ?? await generateCertificate({ hostname: o.hostname })
       if (pair !== undefined) checkKeyPair(key.toString(), cert.toString())
-      transport = new TlsTransport({ key, cert, ca: o.ca, handshakeTimeout: o.handshakeTimeout })
+      // Under trust 'ca' both sides show a certificate signed by the CA, and both check it.
+      transport = new TlsTransport({ key, cert, ca: o.ca, handshakeTimeout: o.handshakeTimeout, mutual: o.trust === 'ca' })
     }
     if (this.#state !== 'created') throw new AlreadyStartedError(this.#state)
     this.#state = 'starting'
@@ -167,7 +184,15 @@ export class Tower extends EventEmitter<TowerEvents> {
     this.#queue = new MessageQueue(o.maxQueueMessages, o.maxQueueBytes)
     this.#pacer = new Pacer({ sendrate: o.sendrate, byterate: o.byterate, sendburst: o.sendburst, byteburst: o.byteburst }, this.#clock)
     this.#dials = new Pacer({ sendrate: DIALS_PER_SECOND, byterate: Infinity, sendburst: DIAL_BURST }, this.#clock)
+    this.#dialBudget = new DialBudget(defaultDialLimits(o.maxConnections), () => this.#clock.now())
+    this.#localHintsAllowed = o.allowLocalHints ?? isLocalAddress(o.hostname)
     this.#sessions = new SessionTable(o.maxConnections * 4, o.maxInFlight)
+    try {
+      this.#pins = o.trust === 'tofu' ? new PinStore(o.pinFile, 2 * o.maxPeers) : undefined
+    } catch (error) {
+      this.#state = 'closed'
+      throw error
+    }
     const bind = o.bind ?? (isBindable(o.hostname) ? o.hostname : undefined)
     try {
       this.#listener = await transport.listen(bind, o.port, stream => this.#accept(stream))
@@ -301,6 +326,15 @@ export class Tower extends EventEmitter<TowerEvents> {
     }
   }
 
+  /** Under trust 'tofu': forgets the key pinned to a tower's address, so the next key it shows is pinned instead. True when there was a pin. */
+  unpin (hostname: string, port: number): boolean {
+    this.#assertStarted()
+    this.#checkAddress(hostname, port)
+    const had = this.#pins?.unpin(addressKey(hostname, port)) ?? false
+    if (had) this.#savePins()
+    return had
+  }
+
   onMessageReceived (callback: (message: ClacksMessage) => void): this { return this.on('message', callback) }
   onMessageQueued (callback: (message: ClacksMessage) => void): this { return this.on('queued', callback) }
   onTowerDiscovered (callback: (tower: PeerView) => void): this { return this.on('discovered', callback) }
@@ -334,7 +368,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     let inDoubt = 0
     for (const link of this.#links.values()) {
       inFlight += link.inFlightCount
-      if (link.inDoubt) inDoubt += link.inFlightCount
+      inDoubt += link.inDoubtCount
     }
     const peers = {} as Record<PeerStatus, number>
     for (const status of PEER_STATUSES) peers[status] = this.#peers.count(status)
@@ -349,7 +383,9 @@ export class Tower extends EventEmitter<TowerEvents> {
       peerTableFull: this.#peers.refusedFull,
       tlsFailures: this.#listener?.handshakeFailures ?? 0,
       protocolErrors: this.#acceptorHost?.protocolErrors ?? 0,
-      sessions: this.#sessions.size
+      sessions: this.#sessions.size,
+      dialsHandshaking: this.#dialBudget.handshaking,
+      hintsRefused: this.#peers.refusedSourceQuota
     }
   }
 
@@ -362,7 +398,7 @@ export class Tower extends EventEmitter<TowerEvents> {
       this.#state = 'closed'
       return { left: 0 }
     }
-    if (this.#state === 'closing') throw new ClosedError()
+    if (this.#state === 'closing' || this.#state === 'stopping') throw new ClosedError()
     this.#state = 'closing'
     // Draining goes unpaced: a sleeping pacer must not hold the pump back.
     this.#pacer.cancel()
@@ -370,6 +406,9 @@ export class Tower extends EventEmitter<TowerEvents> {
     // we hold, and settle them (Welcome, then at once Goodbye) instead of waiting for killtimeout.
     for (const connection of this.#inbound) connection.close(GoodbyeReason.GOODBYE_REASON_SHUTTING_DOWN)
     if (options.drain !== false) await this.#drain()
+    // What is still in flight may already be its peer's: it comes back to the queue below only to be
+    // counted as left, and must not be handed on again, nor any link dialled, while the listener closes.
+    this.#state = 'stopping'
     const closingServer = this.#listener?.close()
     for (const connection of this.#inbound) connection.close(GoodbyeReason.GOODBYE_REASON_SHUTTING_DOWN)
     this.#clock.clearTimeout(this.#maintenanceTimer)
@@ -381,6 +420,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     }
     this.#links.clear()
     await closingServer
+    this.#savePins()
     this.#state = 'closed'
     if (left > 0) debug('closed with %d messages left', left)
     return { left }
@@ -455,8 +495,8 @@ export class Tower extends EventEmitter<TowerEvents> {
   /**
    * Whether a message of #placingBytes can go to this peer now: its link is
    * open and has room. A peer with no open link gets a dial started, within
-   * its backoff, the connection limit and the tower-wide dial budget, and is
-   * passed over for this message: it is used once its Welcome arrives.
+   * its backoff, the connection limit and the dial budgets, and is passed
+   * over for this message: it is used once its Welcome arrives.
    */
   readonly #usable = (peer: Peer): boolean => {
     const link = this.#links.get(peer.key)
@@ -468,7 +508,16 @@ export class Tower extends EventEmitter<TowerEvents> {
     // The peer's backoff decides, whether it still has a link (which shares it) or
     // had an unused one dropped: no link is made just to ask.
     const mayDial = link?.state !== 'connecting' && (this.#backoffs.get(peer.key)?.canAttempt(this.#clock.now()) ?? true)
-    if (mayDial && this.#connectionCount() < this.#options.maxConnections && (peer.status === 'new' || this.#dials.tryTake(0))) this.#linkFor(peer).connect()
+    if (mayDial && this.#connectionCount() < this.#options.maxConnections && (peer.status === 'new' || this.#dials.tryTake(0)) && this.#withinDialBudget(peer)) {
+      this.#linkFor(peer).connect()
+    }
+    return false
+  }
+
+  /** Whether the dial budget lets a dial to this peer start now (taking its share if so); counts it when not. */
+  #withinDialBudget (peer: Peer): boolean {
+    if (this.#dialBudget.tryDial(peer.hostname, unverifiedSource(peer)) === undefined) return true
+    this.#counters.dialsRefused++
     return false
   }
 
@@ -509,7 +558,13 @@ export class Tower extends EventEmitter<TowerEvents> {
       this.#checkDrained()
     },
     returned: (link, messages, reason, refusal) => this.#returned(link, messages, reason, refusal),
-    succeeded: link => this.#peers.markSuccess(link.peer),
+    succeeded: link => {
+      this.#peers.markSuccess(link.peer)
+      this.#peers.markVerified(link.peer)
+      const shown = this.#shownKeys.get(link)
+      if (shown !== undefined) this.#pins?.pinIfNew(link.peer.key, shown)
+    },
+    checkPeer: (link, publicKey) => this.#checkPeer(link, publicKey),
     failed: (link, error) => {
       debug('link to %s failed: %s', link.peer.key, error.message)
       this.#peers.markFailure(link.peer)
@@ -523,7 +578,8 @@ export class Tower extends EventEmitter<TowerEvents> {
     friendFor: (link): TowerDescriptor | undefined => this.#peers.randomAlive(link.peer),
     announced: (link, tower) => {
       this.#peers.markSuccess(link.peer)
-      this.#peers.add(tower)
+      const origin = addressKey(tower.hostname, tower.port) === link.peer.key ? 'self' : 'hint'
+      this.#learn(tower, { origin, source: sourceGroup(link.peer.hostname) })
     },
     connectedChanged: delta => { this.#outboundConnections += delta },
     retired: link => {
@@ -531,8 +587,48 @@ export class Tower extends EventEmitter<TowerEvents> {
       this.#links.delete(link.peer.key)
       this.#backoffs.delete(link.peer.key)
       this.#checkDrained()
+    },
+    handshakingChanged: (link, delta) => this.#handshakingChanged(link, delta)
     }
+  }
+
+  /** Under trust 'tofu': a dialled tower must show the key pinned to its address, if any; the key is noted, to pin on success. */
+  #checkPeer (link: Link, presented: string | undefined): Error | undefined {
+    if (this.#pins === undefined) return undefined
+    if (presented === undefined) return new UntrustedError(`${link.peer.key} showed no certificate`)
+    const pinned = this.#pins.get(link.peer.key)
+    if (pinned === undefined || pinned === presented) {
+      this.#shownKeys.set(link, presented)
+      return undefined
     }
+    this.#counters.untrustedRefused++
+    const { hostname, port } = link.peer
+    if (this.listenerCount('untrusted') > 0) this.emit('untrusted', { hostname, port, pinned, presented })
+    return new UntrustedError(`${link.peer.key} showed public key ${presented.slice(0, 16)}…, not the pinned ${pinned.slice(0, 16)}… (tower.unpin() to accept it)`)
+  }
+
+  /** Writes the pins, if they changed; a failure is the tower's problem, reported, never thrown at a peer. */
+  #savePins (): void {
+    try {
+      this.#pins?.save()
+    } catch (error) {
+      if (this.listenerCount('error') > 0) this.emit('error', error as Error)
+      else debug('cannot save the pins: %s', (error as Error).message)
+    }
+  }
+
+  #handshakingChanged (link: Link, delta: 1 | -1): void {
+    const budget = this.#dialBudget
+    budget.handshaking += delta
+    if (delta === 1) {
+      this.#counters.dialsMade++
+      if (unverifiedSource(link.peer) === undefined) return
+      this.#unverifiedDialing.add(link)
+      budget.unverifiedHandshaking++
+      return
+    }
+    if (link.state !== 'open') this.#counters.dialsFailed++
+    if (this.#unverifiedDialing.delete(link)) budget.unverifiedHandshaking--
   }
 
   #returned (link: Link, messages: readonly HeldMessage[], reason: ReturnReason, refusal?: RefusalReason): void {
@@ -582,11 +678,14 @@ export class Tower extends EventEmitter<TowerEvents> {
         this.#counters.ignoredRefused++
         return false
       }
-      this.#reinstate(this.#peers.add(dialer))
+      this.#reinstate(this.#learn(dialer, { origin: 'self', source: sourceGroup(dialer.remoteAddress) }, dialer.key))
       return true
     },
     take: (message, from) => this.#take(message, from),
-    announced: tower => this.#reinstate(this.#peers.add(tower)),
+    announced: (tower, from) => {
+      const key = addressKey(tower.hostname, tower.port)
+      this.#reinstate(this.#learn(tower, { origin: key === from.key ? 'self' : 'hint', source: sourceGroup(from.remoteAddress) }, key))
+    },
     released: connection => {
       this.#inbound.delete(connection)
       this.#checkDrained()
@@ -625,7 +724,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     }
     // Taken (queued, or dropped by the application's filter): the sender and its friend count.
     if (friend !== undefined && friendKey !== undefined && this.#peers.getByKey(friendKey) === undefined) {
-      this.#peers.add({ hostname: friend.hostname, port: friend.port }, 'new', friendKey)
+      this.#learn({ hostname: friend.hostname, port: friend.port }, { origin: 'hint', source: sourceGroup(from.remoteAddress) }, friendKey)
     }
     this.#reinstate(this.#peers.getByKey(from.key))
     this.#counters.received++
@@ -643,6 +742,19 @@ export class Tower extends EventEmitter<TowerEvents> {
     }
     this.#schedulePump()
     return undefined
+  }
+
+  /**
+   * Adds a tower another told us of, or that told us of itself: a hint to
+   * dial within the dial budget, not an order. A local-range address is not
+   * taken unless this tower allows them (see the allowLocalHints option).
+   */
+  #learn (address: TowerAddress, learned: Learned, key = addressKey(address.hostname, address.port)): Peer | undefined {
+    if (!this.#localHintsAllowed && this.#peers.getByKey(key) === undefined && isLocalAddress(address.hostname)) {
+      this.#counters.localHintsRefused++
+      return undefined
+    }
+    return this.#peers.add(address, 'new', key, learned)
   }
 
   #refuseQueueFull (): RefusalReason {
@@ -703,6 +815,8 @@ export class Tower extends EventEmitter<TowerEvents> {
   #maintain (): void {
     const now = this.#clock.now()
     this.#peers.sweep()
+    this.#dialBudget.prune()
+    if (this.#pins?.dirty === true) this.#savePins()
     for (const link of this.#links.values()) link.checkTimers(now)
     const o = this.#options
     for (const connection of this.#inbound) {
@@ -763,8 +877,9 @@ export class Tower extends EventEmitter<TowerEvents> {
     return false
   }
 
+  /** Connections against maxConnections: dials still handshaking have their own budget (see DialBudget). */
   #connectionCount (): number {
-    return this.#inbound.size + this.#outboundConnections
+    return this.#inbound.size + this.#outboundConnections - this.#dialBudget.handshaking
   }
 
   #view (peer: Peer): PeerView {

@@ -10,6 +10,7 @@
  */
 import type { Frame, Message } from '../gen/clacks/v1/frame.js'
 import type { TowerDescriptor } from '../gen/clacks/v1/tower.js'
+import { isAscii } from 'node:buffer'
 import { LARGE_PAYLOAD_BYTES } from './limits.js'
 
 const EMPTY = Buffer.alloc(0)
@@ -420,7 +421,8 @@ function parseFriend (body: Uint8Array, friendEnd: number): TowerDescriptor {
     lastTag = tag
     if (tag === TAG_HOSTNAME) {
       const hostnameLength = readVarint(body, friendEnd, 5)
-      if (bad || pos + hostnameLength > friendEnd) bad = true
+      // Not ASCII (no valid hostname is): the general decoder checks the UTF-8 and the tower refuses it.
+      if (bad || pos + hostnameLength > friendEnd || !isAscii(body.subarray(pos, pos + hostnameLength))) bad = true
       else friend.hostname = Buffer.from(body.buffer, body.byteOffset + pos, hostnameLength).toString('utf8')
       pos += hostnameLength
     } else if (tag === TAG_PORT) {

@@ -29,6 +29,9 @@ t.test('the table is drawn in place with ANSI codes', async t => {
   t.match(text, /t2 discovered t1/)
   const many = { ...frame, towers: Array.from({ length: 50 }, (_, i) => row(`t${i + 1}`, 49, 1)) }
   t.match(renderTable(many, { towers: 50, messages: 7, sendrate: 50, duration: undefined }, 24), /… and 41 more towers/, 'fits a small terminal')
+  const withPage = renderTable({ ...many, url: 'http://127.0.0.1:5000/' }, { towers: 50, messages: 7, sendrate: 50, duration: undefined }, 24)
+  t.match(withPage, /watch it live in a browser:\x1b\[0m http:\/\/127\.0\.0\.1:5000\/\x1b\[K\n/, 'the page\'s address under the title')
+  t.match(withPage, /… and 42 more towers/, 'and a tower row fewer, to fit the same terminal')
 })
 
 const held: Conservation = { injected: 7, held: 7, lost: 0, duplicated: 0, unknown: 0, settled: true, stillInFlight: 0, holdings: [3, 0, 4], meanHops: 12.25, maxHops: 20, ok: true }
@@ -73,7 +76,8 @@ t.test('status for a person', async t => {
       enqueued: 1, sent: 2, acked: 2, returned: 0, refused: 0, received: 3, refusedInbound: 0, bytesSent: 20, bytesReceived: 30,
       filteredOut: 0, filteredIn: 0, queueFull: 4, connectionsRefused: 0, handshakeTimeouts: 0, ignoredRefused: 0,
       queued: 5, queuedBytes: 2048, inFlight: 1, inDoubt: 0, peers: { new: 0, alive: 1, lost: 1, dead: 0, ignored: 0 },
-      connections: { inbound: 1, outbound: 1 }, peerTableFull: 0, tlsFailures: 0, protocolErrors: 0, sessions: 1
+      connections: { inbound: 1, outbound: 1 }, peerTableFull: 0, tlsFailures: 0, protocolErrors: 0, sessions: 1,
+      dialsMade: 2, dialsFailed: 1, dialsRefused: 0, localHintsRefused: 0, untrustedRefused: 0, dialsHandshaking: 0, hintsRefused: 0
     },
     survey: [
       { hostname: '127.0.0.1', port: 7001, status: 'lost', since: Date.now() - 5000, discovered: 0 },

@@ -64,10 +64,11 @@ export class RawPeer {
     })
   }
 
-  /** Opens a TLS connection to a tower; resolves once TLS is up (no Clacks frame sent yet). */
-  static connect (port: number, host = '127.0.0.1', instanceId: Buffer = randomBytes(16), sessionId: Buffer = randomBytes(16)): Promise<RawPeer> {
+  /** Opens a TLS connection to a tower (from `localAddress` if given); resolves once TLS is up (no Clacks frame sent yet). */
+  static connect (port: number, host = '127.0.0.1', instanceId: Buffer = randomBytes(16), sessionId: Buffer = randomBytes(16), localAddress?: string): Promise<RawPeer> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port, ALPNProtocols: ['clacks/1'], rejectUnauthorized: false, minVersion: 'TLSv1.3' })
+      const tcp = localAddress === undefined ? undefined : connectTcp({ host, port, localAddress })
+      const socket = connect({ host, port, socket: tcp, ALPNProtocols: ['clacks/1'], rejectUnauthorized: false, minVersion: 'TLSv1.3' })
       const peer = new RawPeer(socket, instanceId, sessionId)
       const onError = (error: Error): void => reject(error)
       socket.once('error', onError)
@@ -221,6 +222,7 @@ export function welcomeFrame (options: Partial<Welcome> = {}): Frame {
         refused: [],
         maxInFlight: 256,
         maxFrameBytes: 1024 * 1024 + 1024,
+        sessionUnknown: false,
         ...options
       }
     }

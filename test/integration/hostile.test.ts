@@ -139,7 +139,7 @@ t.test('a message before hello: Goodbye PROTOCOL_ERROR and the connection closes
   const cases: Array<[string, Frame]> = [
     ['a message', messageFrame(1)],
     ['an ack', { kind: { $case: 'ack', value: { seq: 1 } } }],
-    ['a welcome', { kind: { $case: 'welcome', value: { protocolVersion: 1, tower: RAW_PEER_ADDRESS, instanceId: randomBytes(16), settledThrough: 0, refused: [], maxInFlight: 1, maxFrameBytes: 100 } } }],
+    ['a welcome', { kind: { $case: 'welcome', value: { protocolVersion: 1, tower: RAW_PEER_ADDRESS, instanceId: randomBytes(16), settledThrough: 0, refused: [], maxInFlight: 1, maxFrameBytes: 100, sessionUnknown: false } } }],
     ['an announce', { kind: { $case: 'announce', value: { tower: RAW_PEER_ADDRESS } } }]
   ]
   for (const [what, frame] of cases) {

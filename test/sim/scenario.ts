@@ -2,8 +2,8 @@ import type { SimulationOptions } from '../../src/sim/index.js'
 
 /**
  * The small faulty scenario the seed sweep runs: 50 towers on a random
- * topology, crashes, graceful leaves, joins, connection resets and
- * partitions, all within six simulated seconds.
+ * topology, crashes, graceful leaves, joins, connection resets,
+ * partitions and ignores, all within six simulated seconds.
  */
 export function faultyScenario (seed: number): Partial<SimulationOptions> {
   return {
@@ -13,7 +13,7 @@ export function faultyScenario (seed: number): Partial<SimulationOptions> {
     duration: 6,
     topology: 'random',
     latency: [1, 20],
-    faults: { crash: 20, leave: 10, join: 20, reset: 120, partition: 10 },
+    faults: { crash: 20, leave: 10, join: 20, reset: 120, partition: 10, ignore: 20 },
     partitionSeconds: 2,
     towerOptions: { sendrate: 5, ackTimeout: 1000, handshakeTimeout: 1000, killtimeout: 10_000, backoffInitial: 50, backoffMax: 500, drainTimeout: 2000 }
   }

@@ -4,7 +4,7 @@ import { Simulation } from '../../src/sim/index.js'
 import { faultyScenario, seedRange } from './scenario.js'
 
 t.test('seeds 1-100: every message held exactly once, losses only with crashed or departed towers', async t => {
-  const faults = { crashes: 0, leaves: 0, joins: 0, resets: 0, partitions: 0, duplicatedAfterCrash: 0 }
+  const faults = { crashes: 0, leaves: 0, joins: 0, resets: 0, partitions: 0, ignores: 0, duplicatedAfterCrash: 0 }
   for (const seed of seedRange(1, 100)) {
     const simulation = new Simulation(faultyScenario(seed))
     try {
@@ -16,5 +16,5 @@ t.test('seeds 1-100: every message held exactly once, losses only with crashed o
     }
   }
   t.pass(`100 seeds conserved every message (${JSON.stringify(faults)})`)
-  t.ok(faults.crashes > 0 && faults.leaves > 0 && faults.joins > 0 && faults.resets > 0 && faults.partitions > 0, 'and every kind of fault happened')
+  t.ok(faults.crashes > 0 && faults.leaves > 0 && faults.joins > 0 && faults.resets > 0 && faults.partitions > 0 && faults.ignores > 0, 'and every kind of fault happened')
 })

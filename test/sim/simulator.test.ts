@@ -1,4 +1,5 @@
 import t from 'tap'
+import { Link } from '../../src/net/link.js'
 import { MessageQueue } from '../../src/tower/queue.js'
 import { FakeClock, Simulation } from '../../src/sim/index.js'
 import { faultyScenario } from './scenario.js'
@@ -52,4 +53,15 @@ t.test('FakeClock: timers in due order, ties in creation order; immediates after
   t.same(order, ['a@3', 'tick@3', 'immediate@3', 'b@5', 'c@5'])
   t.equal(clock.now(), 10)
   t.equal(clock.pending, 0)
+})
+
+t.test('the ignore fault would have caught issue 16: with ignore() giving up in-flight messages at once, the oracle sees them held twice', async t => {
+  const busy = { towers: 10, messages: 2000, duration: 5, seed: 11, topology: 'full' as const, latency: [20, 50] as [number, number], faults: { ignore: 60 }, towerOptions: { sendrate: 200 } }
+  const healthy = await new Simulation(busy).run()
+  t.ok(healthy.ignores > 0, `with Link.retire as it is: ${healthy.ignores} ignores, every message conserved`)
+  t.equal(healthy.conserved, 2000)
+  const retire = Link.prototype.retire
+  Link.prototype.retire = function (this: Link) { this.abandon() }
+  t.teardown(() => { Link.prototype.retire = retire })
+  await t.rejects(new Simulation(busy).run(), { code: 'CLACKS_ERR_SIM_VIOLATION', message: /held twice/ }, 'the old ignore() (abandon at once) duplicates')
 })

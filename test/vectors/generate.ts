@@ -1,12 +1,14 @@
 // Writes the golden vectors: NAME.bin (the delimited bytes, length prefix
 // included) and NAME.json (what the frame holds) for every case in
-// fixtures/cases.ts, and removes vectors no case names any more.
+// fixtures/cases.ts, and removes vectors no case names any more; and the
+// invalid ones of fixtures/invalid-cases.ts, in invalid/.
 // Run: npx tsx test/vectors/generate.ts
-import { readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { encodeFrame } from '../../src/wire/index.js'
 import { VECTOR_CASES, VECTORS_DIR, vectorJson } from './fixtures/cases.js'
+import { INVALID_CASES, INVALID_DIR, invalidJson } from './fixtures/invalid-cases.js'
 
 async function generate (): Promise<void> {
   const names = new Set(VECTOR_CASES.map(c => c.name))
@@ -18,7 +20,13 @@ async function generate (): Promise<void> {
     await writeFile(join(VECTORS_DIR, `${name}.bin`), encodeFrame(frame))
     await writeFile(join(VECTORS_DIR, `${name}.json`), vectorJson(name))
   }
-  console.log(`wrote ${VECTOR_CASES.length} vectors to ${VECTORS_DIR}`)
+  await rm(INVALID_DIR, { recursive: true, force: true })
+  await mkdir(INVALID_DIR)
+  for (const found of INVALID_CASES) {
+    await writeFile(join(INVALID_DIR, `${found.name}.bin`), found.bytes)
+    await writeFile(join(INVALID_DIR, `${found.name}.json`), invalidJson(found))
+  }
+  console.log(`wrote ${VECTOR_CASES.length} vectors to ${VECTORS_DIR}, ${INVALID_CASES.length} to ${INVALID_DIR}`)
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

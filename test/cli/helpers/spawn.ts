@@ -31,6 +31,13 @@ export function tempDir (t: Teardown, prefix = 'clacks-cli-'): string {
   return dir
 }
 
+export interface SpawnOptions {
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+  /** Another build of the command (an earlier release, say) instead of this tree's. */
+  cli?: string
+}
+
 export interface Exit {
   code: number | null
   signal: NodeJS.Signals | null
@@ -43,10 +50,11 @@ export class Clacks {
   readonly exited: Promise<Exit>
   #listeners = new Set<() => void>()
 
-  constructor (args: string[], options: { cwd?: string, env?: NodeJS.ProcessEnv } = {}) {
-    this.child = spawn(process.execPath, [CLI, ...args], {
+  constructor (args: string[], options: SpawnOptions = {}) {
+    this.child = spawn(process.execPath, [options.cli ?? CLI, ...args], {
       cwd: options.cwd ?? ROOT,
-      env: { ...process.env, NODE_DEBUG: '', ...options.env },
+      // The human log lines unless a test asks for JSON (the default when stderr is not a terminal, as here).
+      env: { ...process.env, NODE_DEBUG: '', CLACKS_LOG_FORMAT: 'pretty', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe']
     })
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => { this.stdout += chunk; this.#changed() })
@@ -113,7 +121,7 @@ export class Clacks {
 }
 
 /** Starts `clacks ARGS`, killed in teardown if still running. */
-export function clacks (t: Teardown, args: string[], options: { cwd?: string, env?: NodeJS.ProcessEnv } = {}): Clacks {
+export function clacks (t: Teardown, args: string[], options: SpawnOptions = {}): Clacks {
   const child = new Clacks(args, options)
   t.teardown(async () => {
     child.kill()
@@ -123,7 +131,7 @@ export function clacks (t: Teardown, args: string[], options: { cwd?: string, en
 }
 
 /** Runs `clacks ARGS` to its end (at most `ms`), stdin closed. */
-export async function run (t: Teardown, args: string[], ms = 30_000, options: { cwd?: string, env?: NodeJS.ProcessEnv } = {}): Promise<Exit & { stdout: string, stderr: string }> {
+export async function run (t: Teardown, args: string[], ms = 30_000, options: SpawnOptions = {}): Promise<Exit & { stdout: string, stderr: string }> {
   const child = clacks(t, args, options)
   child.child.stdin?.end()
   const exit = await child.exit(ms)

@@ -63,7 +63,7 @@ export enum GoodbyeReason {
   GOODBYE_REASON_TOO_MANY_CONNECTIONS = 6,
   /** GOODBYE_REASON_HANDSHAKE_TIMEOUT - The handshake did not finish within the handshake timeout. */
   GOODBYE_REASON_HANDSHAKE_TIMEOUT = 7,
-  /** GOODBYE_REASON_REPLACED - A newer connection of the same session replaced this one. */
+  /** GOODBYE_REASON_REPLACED - A newer connection naming the same session_id replaced this one. */
   GOODBYE_REASON_REPLACED = 8,
 }
 
@@ -125,7 +125,9 @@ export interface Hello {
    * for its link to this acceptor, sent again on every reconnection of that
    * link. The acceptor keeps sessions by this id, so that two links of one
    * tower to the same acceptor (known to it under two names) never share
-   * sequence numbers.
+   * sequence numbers. A session belongs to the dialer instance that started
+   * it: the acceptor resumes it only for the same instance_id, and a dialer
+   * picks new session ids on every start.
    */
   sessionId: Buffer;
 }
@@ -156,6 +158,14 @@ export interface Welcome {
   maxInFlight: number;
   /** The largest frame, length prefix excluded, the acceptor will read. */
   maxFrameBytes: number;
+  /**
+   * True when the Hello asked to resume a session of this very instance
+   * (resume_instance_id is the acceptor's instance_id) that the acceptor no
+   * longer knows: it forgot the session, so settled_through (0) says nothing
+   * about the messages the dialer holds in doubt. The dialer keeps them in
+   * doubt rather than send them again (PROTOCOL.md §7). False otherwise.
+   */
+  sessionUnknown: boolean;
 }
 
 /**
@@ -182,8 +192,8 @@ export interface Message {
    */
   hops: number;
   /**
-   * A random tower the dialer has recently reached: a hint for discovery.
-   * Absent when the dialer knows none.
+   * A random peer the dialer counts as alive (it recently reached it), other
+   * than the acceptor: a hint for discovery. Absent when it knows none.
    */
   friend: TowerDescriptor | undefined;
 }
@@ -448,6 +458,7 @@ function createBaseWelcome(): Welcome {
     refused: [],
     maxInFlight: 0,
     maxFrameBytes: 0,
+    sessionUnknown: false,
   };
 }
 
@@ -477,6 +488,9 @@ export const Welcome: MessageFns<Welcome> = {
     }
     if (message.maxFrameBytes !== 0) {
       writer.uint32(56).uint32(message.maxFrameBytes);
+    }
+    if (message.sessionUnknown !== false) {
+      writer.uint32(64).bool(message.sessionUnknown);
     }
     return writer;
   },
@@ -558,6 +572,14 @@ export const Welcome: MessageFns<Welcome> = {
             }
 
             message.maxFrameBytes = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.sessionUnknown = reader.bool();
             continue;
           }
         }
