@@ -13,5 +13,10 @@ export default tseslint.config(
     // The CLI, benchmarks, tests, CI helpers and examples talk to a person: console is their job.
     files: ['src/cli/**', 'bench/**', 'test/**', '.ci/**', 'examples/**'],
     rules: { 'no-console': 'off' }
+  },
+  {
+    // CommonJS consumers of the package (tests, CI): require() is what they exercise.
+    files: ['**/*.cjs', '**/*.cts'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' }
   }
 )

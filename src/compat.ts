@@ -2,20 +2,36 @@
  * `clacks/compat`: the prototype's (npm clacks-p2p 0.3.3) constructor and
  * names over a real Tower, so its users switch by changing one import:
  *
- *   const Clacks = require('clacks-p2p'); const host = Clacks(key, cert, opts)
+ *   const Clacks = require('clacks-p2p');  const host = new Clacks(key, cert, opts)
+ *   const Clacks = require('clacks/compat'); const host = new Clacks(key, cert, opts)
  *   import { Clacks } from 'clacks/compat'; const host = new Clacks(key, cert, opts)
  *
- * The tower starts at once, as the prototype's did; calls made before it has
- * started take effect once it has (`ready` says when, or why not).
+ * The tower starts at once, as the prototype's did. Calls made before it has
+ * started take effect once it has, each on its own: one that fails is
+ * reported (an 'error' event, or a process warning when nobody listens, and
+ * a rejected `ready`) and the others still run.
+ *
+ * @module clacks/compat
  */
 import { createHash } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { InvalidPayloadError } from './errors.js'
 import { Tower } from './tower/tower.js'
-import type { TowerOptions } from './tower/options.js'
+import { DEFAULT_OPTIONS, type TowerOptions } from './tower/options.js'
 import type { PeerStatus, PeerView } from './tower/peer-table.js'
 import type { ClacksMessage } from './core/message.js'
 
-/** The prototype's options; the rest of TowerOptions may be given too. */
-export type CompatOptions = Partial<TowerOptions>
+/**
+ * The prototype's options (hostname, port, sendrate, killtimeout; the numbers
+ * also as numeric strings, as it took them); the rest of TowerOptions may be
+ * given too. Unknown names are refused, as Tower.init refuses them.
+ */
+export type CompatOptions = {
+  [K in keyof TowerOptions]?: K extends 'port' | 'sendrate' | 'killtimeout' ? TowerOptions[K] | string : TowerOptions[K]
+}
+
+/** A port as the prototype took it: a number or a numeric string. */
+export type CompatPort = number | string
 
 /** A peer as the prototype listed it. */
 export interface CompatPeer {
@@ -33,6 +49,11 @@ export interface CompatPayload {
   sender: { hostname: string, port: number } | undefined
 }
 
+/** Events of a compat host: only failures of calls that ran after the start, and of the start itself. */
+export interface CompatEvents {
+  error: [error: Error]
+}
+
 /** The prototype's peer identifier: sha256 of hostname + port, hex. */
 function identifier (hostname: string, port: number): string {
   return createHash('sha256').update(`${hostname}${port}`).digest('hex')
@@ -42,54 +63,90 @@ function toCompatPeer (peer: PeerView): CompatPeer {
   return { identifier: identifier(peer.hostname, peer.port), hostname: peer.hostname, port: peer.port, status: peer.status, time: peer.since }
 }
 
-export class Clacks {
+/** Numeric strings become numbers, as the prototype's `==` comparisons and `listen(port)` took them. */
+function toNumber (value: unknown): unknown {
+  return typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value
+}
+
+function toTowerOptions (options: CompatOptions): Partial<TowerOptions> {
+  const converted: Record<string, unknown> = { ...options }
+  for (const name of ['port', 'sendrate', 'killtimeout'] as const) {
+    if (name in converted) converted[name] = toNumber(converted[name])
+  }
+  return converted as Partial<TowerOptions>
+}
+
+export class Clacks extends EventEmitter<CompatEvents> {
   readonly tower = new Tower()
-  /** Settles when the tower has started (or failed to: a typed ClacksError). */
+  /**
+   * Settles once the tower has started and every call made before then has
+   * run: rejected with the start's error, or with the first failed call's.
+   */
   readonly ready: Promise<void>
-  #started = false
-  #deferred: Array<() => void> = []
+  readonly #options: Partial<TowerOptions>
+  readonly #started: Promise<boolean>
+  #running = false
+  #deferred: Array<() => unknown> = []
+  /** Messages enqueued before the start, as text: peek() shows them, as the prototype's queue did. */
+  #pending: string[] = []
 
   constructor (key: string | Buffer, cert: string | Buffer, options: CompatOptions = {}) {
-    this.ready = this.tower.init(key, cert, options).then(() => {
-      this.#started = true
-      for (const call of this.#deferred) call()
+    super()
+    this.#options = toTowerOptions(options)
+    const starting = this.tower.init(key, cert, this.#options)
+    this.#started = starting.then(() => true, () => false)
+    this.ready = starting.then(() => this.#runDeferred(), error => {
       this.#deferred = []
+      this.#pending = []
+      this.#report(error)
+      throw error
     })
-    // The prototype had no way to report a failed start; keep the rejection on `ready` without crashing the process.
+    // Reported above: `ready` rejecting with nobody waiting on it must not crash the process.
     this.ready.catch(() => {})
   }
 
   /** Queues a message. Strings and bytes go as they are; other values as JSON. */
   enqueue (message: unknown): void {
     const payload = typeof message === 'string' || message instanceof Uint8Array ? message : JSON.stringify(message)
-    this.#whenStarted(() => { this.tower.enqueue(payload) })
+    if (payload === undefined) throw new InvalidPayloadError(`nothing to enqueue: ${typeof message} has no JSON form`)
+    if (this.#running) {
+      this.tower.enqueue(payload)
+      return
+    }
+    const text = Buffer.from(payload).toString('utf8')
+    this.#pending.push(text)
+    this.#deferred.push(() => {
+      this.#pending.splice(this.#pending.indexOf(text), 1)
+      this.tower.enqueue(payload)
+    })
   }
 
   /** The queued messages, as text. */
   peek (): string[] {
-    return this.#started ? this.tower.peek().map(m => Buffer.from(m.payload).toString('utf8')) : []
+    return this.#running ? this.tower.peek().map(m => Buffer.from(m.payload).toString('utf8')) : [...this.#pending]
   }
 
   isEmpty (): boolean {
     return this.peek().length === 0
   }
 
-  announce (hostname: string, port: number): void {
-    this.#whenStarted(() => { this.tower.announce(hostname, port).catch(() => {}) })
+  /** Tells a tower about this one and adds it; a failure (it cannot be reached, it refuses) is reported. */
+  announce (hostname: string, port: CompatPort): void {
+    this.#whenStarted(() => this.tower.announce(hostname, toNumber(port) as number))
   }
 
-  addPeer (hostname: string, port: number): void {
-    this.#whenStarted(() => this.tower.expand(hostname, port))
+  addPeer (hostname: string, port: CompatPort): void {
+    this.#whenStarted(() => this.tower.expand(hostname, toNumber(port) as number))
   }
 
-  ignore (hostname: string, port: number): void {
-    this.#whenStarted(() => this.tower.ignore(hostname, port))
+  ignore (hostname: string, port: CompatPort): void {
+    this.#whenStarted(() => this.tower.ignore(hostname, toNumber(port) as number))
   }
 
   /** Peers by status, then by identifier: the prototype's shape. */
   getPeers (): Record<PeerStatus, Record<string, CompatPeer>> {
     const peers: Record<PeerStatus, Record<string, CompatPeer>> = { new: {}, alive: {}, lost: {}, dead: {}, ignored: {} }
-    if (!this.#started) return peers
+    if (!this.#running) return peers
     for (const view of this.tower.survey()) {
       const peer = toCompatPeer(view)
       peers[peer.status][peer.identifier] = peer
@@ -103,8 +160,8 @@ export class Clacks {
   }
 
   getOptions (): { hostname: string, port: number, sendrate: number, killtimeout: number } {
-    const o = this.tower.options
-    return { hostname: o.hostname, port: this.#started ? this.tower.port : o.port, sendrate: o.sendrate, killtimeout: o.killtimeout }
+    const o = this.#running ? this.tower.options : { ...DEFAULT_OPTIONS, ...this.#options }
+    return { hostname: o.hostname, port: this.#running ? this.tower.port : o.port, sendrate: o.sendrate, killtimeout: o.killtimeout }
   }
 
   onMessageRecieved (callback: (payload: CompatPayload) => void): void {
@@ -133,13 +190,42 @@ export class Clacks {
   }
 
   /** Stops the tower, handing its messages to peers first unless `drain` is false. */
-  close (options: { drain?: boolean } = {}): Promise<unknown> {
-    return this.ready.then(() => this.tower.close(options), () => undefined)
+  async close (options: { drain?: boolean } = {}): Promise<unknown> {
+    return await this.#started ? await this.tower.close(options) : undefined
   }
 
-  #whenStarted (call: () => void): void {
-    if (this.#started) call()
-    else this.#deferred.push(call)
+  /** Runs `call` now (a throw reaches the caller; a rejection is reported), or once the tower has started (see #runDeferred). */
+  #whenStarted (call: () => unknown): void {
+    if (!this.#running) {
+      this.#deferred.push(call)
+      return
+    }
+    const result = call()
+    if (result instanceof Promise) result.catch(error => this.#report(error))
+  }
+
+  /** Each deferred call on its own: one failing never keeps the others from running. */
+  async #runDeferred (): Promise<void> {
+    this.#running = true
+    const calls = this.#deferred
+    this.#deferred = []
+    const failures: unknown[] = []
+    await Promise.all(calls.map(async call => {
+      try {
+        await call()
+      } catch (error) {
+        failures.push(error)
+        this.#report(error)
+      }
+    }))
+    if (failures.length > 0) throw failures[0]
+  }
+
+  /** The prototype had no way to report a failure: an 'error' listener hears it, or else a process warning says it. */
+  #report (error: unknown): void {
+    const reported = error instanceof Error ? error : new Error(String(error))
+    if (this.listenerCount('error') > 0) this.emit('error', reported)
+    else process.emitWarning(reported)
   }
 }
 

@@ -8,6 +8,7 @@ export type ClacksErrorCode =
   | 'CLACKS_ERR_MALFORMED_FRAME'
   | 'CLACKS_ERR_PROTOCOL'
   | 'CLACKS_ERR_INVALID_OPTION'
+  | 'CLACKS_ERR_INVALID_ARGUMENT'
   | 'CLACKS_ERR_INVALID_ADDRESS'
   | 'CLACKS_ERR_INVALID_PAYLOAD'
   | 'CLACKS_ERR_QUEUE_FULL'
@@ -15,6 +16,7 @@ export type ClacksErrorCode =
   | 'CLACKS_ERR_HANDSHAKE_TIMEOUT'
   | 'CLACKS_ERR_CONNECTION'
   | 'CLACKS_ERR_NOT_STARTED'
+  | 'CLACKS_ERR_ALREADY_STARTED'
   | 'CLACKS_ERR_CLOSED'
   | 'CLACKS_ERR_CERTIFICATE'
   | 'CLACKS_ERR_LISTEN'
@@ -69,6 +71,13 @@ export class InvalidOptionError extends ClacksError {
   }
 }
 
+/** A call's arguments are not of a shape it takes (for options, see InvalidOptionError). */
+export class InvalidArgumentError extends ClacksError {
+  constructor (message: string) {
+    super('CLACKS_ERR_INVALID_ARGUMENT', message)
+  }
+}
+
 export class InvalidAddressError extends ClacksError {
   constructor (message: string) {
     super('CLACKS_ERR_INVALID_ADDRESS', message)
@@ -109,6 +118,13 @@ export class ConnectionError extends ClacksError {
 export class NotStartedError extends ClacksError {
   constructor () {
     super('CLACKS_ERR_NOT_STARTED', 'the tower is not started: call init() first')
+  }
+}
+
+/** init() on a tower that was started before: a tower starts once. */
+export class AlreadyStartedError extends ClacksError {
+  constructor (state: string) {
+    super('CLACKS_ERR_ALREADY_STARTED', `init() was already called: this tower is ${state}, and a tower starts once (make another with createTower())`)
   }
 }
 

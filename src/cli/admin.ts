@@ -4,7 +4,7 @@
  *
  *   GET  /metrics   Prometheus text format
  *   GET  /status    JSON: the tower, its options' rates, stats() and survey()
- *   POST /enqueue   the request body is the payload; 201 {"id": "…"}
+ *   POST /enqueue   the request body, as it is, is the payload (not empty); 201 {"id": "…"}
  *
  * the operator's routes of admin-operator.ts (/healthz, /readyz, /messages),
  * and the live dashboard (./dashboard/dashboard.ts): GET /, GET /events,
@@ -116,6 +116,8 @@ async function enqueue (tower: Tower, request: IncomingMessage, response: Server
     }
     chunks.push(chunk)
   }
+  // An empty body is far likelier a client's mistake (a forgotten -d) than a message meant to be empty.
+  if (size === 0) return reply(response, 400, { error: 'the request body is the payload, and it is empty: send the message as the body, as it is (any bytes, any Content-Type)' })
   try {
     reply(response, 201, { id: tower.enqueue(Buffer.concat(chunks)) })
   } catch (error) {

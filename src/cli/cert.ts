@@ -28,7 +28,7 @@ export function certCommand (): Command {
     if (existing.length > 0 && flags.force !== true) {
       throw runtimeError(`${existing.join(' and ')} already ${existing.length > 1 ? 'exist' : 'exists'}: use --force to overwrite, or choose another --out`)
     }
-    const { cert } = await writeNewPair(flags.out, name, flags.days)
+    const { cert } = await writeNewPair(flags.out, name, '--out', flags.days)
     const about = describeCertificate(cert)
     console.log(`wrote ${files[0]} and ${files[1]}`)
     console.log(`  ${about.subject}, ECDSA P-256, valid until ${about.validTo}`)

@@ -46,6 +46,7 @@ export function describeErrno (error: unknown): string | undefined {
     case 'EACCES': case 'EPERM': return 'permission denied'
     case 'EISDIR': return 'it is a directory'
     case 'ENOTDIR': return 'a part of the path is not a directory'
+    case 'EEXIST': return 'a file of that name is there, not a directory'
     case 'ECONNREFUSED': return 'connection refused'
     case 'ECONNRESET': return 'connection reset'
     case 'ETIMEDOUT': return 'timed out'

@@ -54,12 +54,12 @@ export async function stateKeyPair (dir: string, hostname: string): Promise<KeyP
     checkPair(key, cert, `${keyFile} and ${certFile}`, `remove both files to have a new pair generated, or pass --key and --cert`)
     return { key, cert, origin: `certificate kept in ${dir}` }
   }
-  const pair = await writeNewPair(dir, hostname)
+  const pair = await writeNewPair(dir, hostname, '--state-dir')
   return { ...pair, origin: `new self-signed certificate for ${hostname}, kept in ${dir}` }
 }
 
-/** Generates an ECDSA P-256 pair for `hostname` and writes key.pem and cert.pem into `dir`. */
-export async function writeNewPair (dir: string, hostname: string, days?: number): Promise<{ key: string, cert: string }> {
+/** Generates an ECDSA P-256 pair for `hostname` and writes key.pem and cert.pem into `dir` (given by `flag`, named in the hint). */
+export async function writeNewPair (dir: string, hostname: string, flag: '--out' | '--state-dir', days?: number): Promise<{ key: string, cert: string }> {
   let pair: { key: string, cert: string }
   try {
     pair = await generateCertificate({ hostname, days })
@@ -72,7 +72,7 @@ export async function writeNewPair (dir: string, hostname: string, days?: number
     writeFileSync(join(dir, KEY_FILE), pair.key, { mode: 0o600 })
     writeFileSync(join(dir, CERT_FILE), pair.cert, { mode: 0o644 })
   } catch (error) {
-    throw runtimeError(`cannot write the key and certificate into ${dir}: ${reason(error)} (choose a writable folder with --state-dir)`, error)
+    throw runtimeError(`cannot write the key and certificate into ${dir}: ${reason(error)} (choose a writable folder with ${flag})`, error)
   }
   return pair
 }

@@ -242,6 +242,10 @@ function startHeartbeat (tower: Tower, everySeconds: number, log: Logger): NodeJ
   }, everySeconds * 1000).unref()
 }
 
+function messages (count: number): string {
+  return count === 1 ? '1 message' : `${count} messages`
+}
+
 async function stop (tower: Tower, signal: StopSignal, log: Logger): Promise<void> {
   const stats = tower.stats()
   const held = stats.queued + stats.inFlight
@@ -249,9 +253,9 @@ async function stop (tower: Tower, signal: StopSignal, log: Logger): Promise<voi
   const drain = held === 0 || reachable > 0
   const fields = { event: 'stopping', signal, held, drain }
   if (held === 0) log.info(fields, `${signal}: stopping (nothing held)`)
-  else if (drain) log.info(fields, `${signal}: handing ${held} messages to peers, for at most ${tower.options.drainTimeout / 1000} s (${signal} again to exit at once)`)
-  else log.warn(fields, `${signal}: no peer to hand ${held} messages to`)
+  else if (drain) log.info(fields, `${signal}: handing ${messages(held)} to peers, for at most ${tower.options.drainTimeout / 1000} s (${signal} again to exit at once)`)
+  else log.warn(fields, `${signal}: no peer to hand ${messages(held)} to`)
   const { left } = await tower.close({ drain })
-  if (left > 0) log.error({ event: 'stopped', held, left }, `stopped: ${left} messages could not be handed on and are lost with this tower`)
+  if (left > 0) log.error({ event: 'stopped', held, left }, `stopped: ${messages(left)} could not be handed on: lost with this tower`)
   else log.info({ event: 'stopped', held, left }, held > 0 ? 'stopped: every message was handed on' : 'stopped')
 }

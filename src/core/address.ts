@@ -12,6 +12,9 @@ const HOSTNAME_PATTERN = /^[A-Za-z0-9._:-]{1,253}$/
 
 /** Why an address is not valid, or undefined when it is. */
 export function addressProblem (hostname: unknown, port: unknown): string | undefined {
+  if (typeof hostname === 'string' && hostname.length > 253) {
+    return `hostname of ${hostname.length} characters is too long (a DNS name has at most 253)`
+  }
   if (typeof hostname !== 'string' || !HOSTNAME_PATTERN.test(hostname)) {
     return `hostname ${JSON.stringify(hostname)} is not a DNS name or IP address (1-253 of A-Z a-z 0-9 . - _ :)`
   }

@@ -2,8 +2,8 @@
  * Time as the tower sees it: a monotonic millisecond counter, one-shot
  * timers, and the two ways Node defers work within a turn of the event loop.
  * Every wait and every deferral of the tower, its links and its connections
- * goes through one {@link Clock}: production passes {@link systemClock}; tests
- * and the simulator (`clacks/sim`) pass a {@link FakeClock}, which runs the
+ * goes through one {@link Clock}: production passes `systemClock`; tests
+ * and the simulator (`clacks/sim`) pass a `FakeClock`, which runs the
  * same code in virtual time, deterministically.
  */
 export interface Clock {

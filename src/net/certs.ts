@@ -10,7 +10,6 @@
  * instead of an OpenSSL message at the first connection.
  */
 import { createPrivateKey, KeyObject, randomBytes, webcrypto, X509Certificate as NodeX509Certificate } from 'node:crypto'
-import { createRequire } from 'node:module'
 import { isIP } from 'node:net'
 import type * as X509 from '@peculiar/x509'
 import { CertificateError, InvalidOptionError } from '../errors.js'
@@ -80,7 +79,7 @@ export async function generateCertificate (options: GenerateCertificateOptions =
     throw new InvalidOptionError('days', 'must be a positive number')
   }
 
-  const x509 = loadX509()
+  const x509 = await loadX509()
   const keys = await webcrypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify'])
   const pair = keys as unknown as X509KeyPair
   const now = Date.now()
@@ -139,13 +138,15 @@ let x509Module: typeof X509 | undefined
 /**
  * Loads @peculiar/x509 on first use. It needs the `reflect-metadata`
  * polyfill (its dependency tsyringe reads decorator metadata when loaded), so
- * that is loaded first; towers given a certificate never load either.
+ * that is loaded first; towers given a certificate never load either. A
+ * dynamic import, not a require: the same code runs as ES module and as
+ * CommonJS (the package's two builds).
  */
-function loadX509 (): typeof X509 {
+async function loadX509 (): Promise<typeof X509> {
   if (x509Module !== undefined) return x509Module
-  const require = createRequire(import.meta.url)
-  require('reflect-metadata')
-  x509Module = require('@peculiar/x509') as typeof X509
+  await import('reflect-metadata')
+  // Its CommonJS build, whole: the namespace's default in either module format.
+  x509Module = (await import('@peculiar/x509')).default as unknown as typeof X509
   return x509Module
 }
 

@@ -21,9 +21,9 @@ export interface TowerOptions {
   port: number
   /** The address to listen on. @default hostname when it is an IP or 'localhost', else every interface */
   bind: string | undefined
-  /** Messages per second sent, at most; Infinity is unlimited. @default 1 */
+  /** Messages per second sent, at most; Infinity (or 0) is unlimited. @default 1 */
   sendrate: number
-  /** Bytes per second sent (frames, overhead included), at most; Infinity is unlimited. @default Infinity */
+  /** Bytes per second sent (frames, overhead included), at most; Infinity (or 0) is unlimited. @default Infinity */
   byterate: number
   /** Messages that may go at once after a quiet spell. @default derived from sendrate (see Pacer) */
   sendburst: number | undefined
@@ -149,7 +149,7 @@ export function maxFrameBytes (options: Pick<TowerOptions, 'maxPayloadBytes'>): 
 type Rule = (value: unknown) => string | undefined
 
 const positiveInteger: Rule = v => typeof v === 'number' && Number.isInteger(v) && v > 0 ? undefined : 'must be a positive integer'
-const rate: Rule = v => typeof v === 'number' && v > 0 ? undefined : 'must be a positive number, or Infinity for unlimited'
+const rate: Rule = v => typeof v === 'number' && v > 0 ? undefined : 'must be a positive number, or Infinity (or 0) for unlimited'
 const optionalRate: Rule = v => v === undefined ? undefined : rate(v)
 const optionalString: Rule = v => v === undefined || (typeof v === 'string' && v.length > 0) ? undefined : 'must be a non-empty string'
 const optionalFunction: Rule = v => v === undefined || typeof v === 'function' ? undefined : 'must be a function'
@@ -199,6 +199,9 @@ export function resolveOptions (input: Partial<TowerOptions> = {}): TowerOptions
   for (const [key, value] of Object.entries(input)) {
     if (value !== undefined) Object.assign(options, { [key]: value })
   }
+  // 0 is unlimited, as for the CLI's --sendrate and for setRate; the options say what is in force.
+  if (options.sendrate === 0) options.sendrate = Infinity
+  if (options.byterate === 0) options.byterate = Infinity
   for (const key of Object.keys(RULES) as Array<keyof TowerOptions>) {
     const problem = RULES[key](options[key])
     if (problem !== undefined) throw new InvalidOptionError(key, problem)

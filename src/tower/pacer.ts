@@ -21,7 +21,7 @@ import { type Clock, systemClock } from '../core/clock.js'
 export const DEFAULT_BURST_MS = 20
 
 /**
- * The two limits of a {@link Pacer}; either or both may be active.
+ * The two limits of a tower's pacer (its send rates); either or both may be active.
  * A rate of `Infinity` (or `0`, the command line's spelling, which the pacer
  * reads as `Infinity`) is unlimited.
  */
@@ -35,16 +35,16 @@ export interface PacerRates {
    * bucket's capacity, at least 1. Fractions are allowed: the fraction over a
    * whole message is slack that absorbs late timers.
    *
-   * @default 1 + sendrate × {@link DEFAULT_BURST_MS} / 1000 — one message plus 20 ms of refill
+   * @default 1 + sendrate × 20 ms / 1000 (`DEFAULT_BURST_MS`) — one message plus 20 ms of refill
    *   (1.02 at 1 message/s, 21 at 1,000/s, 2,001 at 100,000/s).
    */
   sendburst?: number
   /**
    * The most bytes the byte bucket saves up while idle, at least 1. A message
-   * goes whenever the bucket is not in debt, whatever its size (see
-   * {@link Pacer}), so the largest back-to-back run is `byteburst` plus one frame.
+   * goes whenever the bucket is not in debt, whatever its size (it borrows),
+   * so the largest back-to-back run is `byteburst` plus one frame.
    *
-   * @default max(1, byterate × {@link DEFAULT_BURST_MS} / 1000) — 20 ms of refill
+   * @default max(1, byterate × 20 ms / 1000) (`DEFAULT_BURST_MS`) — 20 ms of refill
    *   (200 B at 10 KB/s, 2 MB at 100 MB/s). It need not hold a max-size frame,
    *   because a frame larger than the bucket borrows instead of waiting for it
    *   to fill; sizing it to a 1 MiB frame would let a 10 KB/s tower put 100 s of

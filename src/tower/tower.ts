@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { debuglog } from 'node:util'
-import { ClosedError, InvalidAddressError, InvalidPayloadError, NotStartedError, QueueFullError, UntrustedError } from '../errors.js'
+import { AlreadyStartedError, ClosedError, HandshakeTimeoutError, InvalidAddressError, InvalidPayloadError, NotStartedError, QueueFullError, UntrustedError } from '../errors.js'
 import { GoodbyeReason, RefusalReason } from '../gen/clacks/v1/frame.js'
 import { LARGE_PAYLOAD_BYTES, MESSAGE_FRAME_OVERHEAD } from '../wire/limits.js'
 import { clearMessageRecord, messageId, messagePayload, newMessageRecord, type MessageRecord } from '../wire/message-fast-path.js'
@@ -21,6 +21,7 @@ import { idSourceFor, idToHex, MESSAGE_ID_BYTES, toPublicMessage, type ClacksMes
 import { Pacer, type PacerRates } from './pacer.js'
 import { PEER_STATUSES, PeerTable, unverifiedSource, type Learned, type Peer, type PeerStatus, type PeerView } from './peer-table.js'
 import { MessageQueue } from './queue.js'
+import { parseInitArgs } from './init-args.js'
 import { maxFrameBytes, resolveOptions, type FilterResult, type MessageFilter, type TowerOptions } from './options.js'
 import { emptyCounters, type TowerStats } from './stats.js'
 
@@ -147,6 +148,9 @@ export class Tower extends EventEmitter<TowerEvents> {
   /** The queue's head as the send loop takes it out (see MessageQueue.shiftRecord). */
   readonly #outgoing = newMessageRecord()
   #drained: (() => void) | undefined
+  /** While closing: when the drain gives up, and the peers that cannot take anything before then (see #couldHandOn). */
+  #drainDeadline = 0
+  readonly #drainOut = new Set<string>()
   /** Links with a socket open or opening, kept by the links' transitions. */
   #outboundConnections = 0
   /** What each friend descriptor seen came to: its peer-table key, or null for no valid address (see #friendKey). */
@@ -154,19 +158,25 @@ export class Tower extends EventEmitter<TowerEvents> {
 
   /**
    * Starts the tower: checks the options, listens, and begins sending.
-   * Without key and cert a self-signed ECDSA certificate is generated.
+   * `init(options)`, or `init(key, cert, options)` with PEM key and
+   * certificate; without them a self-signed ECDSA certificate is generated.
+   * Any other arguments, or a second call, are a ClacksError.
    */
-  async init (key?: string | Buffer, cert?: string | Buffer, options: Partial<TowerOptions> = {}): Promise<this> {
-    if (this.#state !== 'created') throw new ClosedError()
+  async init (options?: Partial<TowerOptions>): Promise<this>
+  async init (key: string | Buffer | undefined, cert: string | Buffer | undefined, options?: Partial<TowerOptions>): Promise<this>
+  async init (...args: unknown[]): Promise<this> {
+    if (this.#state !== 'created') throw new AlreadyStartedError(this.#state)
+    const { pair, options } = parseInitArgs(args)
     this.#options = resolveOptions(options)
     const o = this.#options
     let transport = o.transport
     if (transport === undefined) {
-      if (key === undefined || cert === undefined) ({ key, cert } = await generateCertificate({ hostname: o.hostname }))
-      else checkKeyPair(key.toString(), cert.toString())
+      const { key, cert } = pair ?? await generateCertificate({ hostname: o.hostname })
+      if (pair !== undefined) checkKeyPair(key.toString(), cert.toString())
       // Under trust 'ca' both sides show a certificate signed by the CA, and both check it.
       transport = new TlsTransport({ key, cert, ca: o.ca, handshakeTimeout: o.handshakeTimeout, mutual: o.trust === 'ca' })
     }
+    if (this.#state !== 'created') throw new AlreadyStartedError(this.#state)
     this.#state = 'starting'
     this.#clock = o.clock ?? systemClock
     this.#newId = idSourceFor(o.random)
@@ -341,10 +351,12 @@ export class Tower extends EventEmitter<TowerEvents> {
     this.#schedulePump()
   }
 
-  /** Changes the send rates at once, without a restart. */
+  /** Changes the send rates at once, without a restart (0 or Infinity is unlimited); `options` shows them. */
   setRate (rates: Partial<PacerRates>): void {
     this.#assertStarted()
     this.#pacer.setRate(rates)
+    const { sendrate, byterate } = this.#pacer.rates
+    this.#options = { ...this.#options, sendrate, byterate, sendburst: rates.sendburst ?? this.#options.sendburst, byteburst: rates.byteburst ?? this.#options.byteburst }
     // The pump decides again under the new rates (and sleeps again if it must).
     this.#pacer.cancel()
     this.#schedulePump()
@@ -557,7 +569,10 @@ export class Tower extends EventEmitter<TowerEvents> {
       debug('link to %s failed: %s', link.peer.key, error.message)
       this.#peers.markFailure(link.peer)
       if (link.unused && this.#links.get(link.peer.key) === link) this.#links.delete(link.peer.key)
+      // Refused, closing or gone: no use trying it again in this drain. A peer slow to answer is, while the drain lasts.
+      if (this.#drained !== undefined && !(error instanceof HandshakeTimeoutError)) this.#drainOut.add(link.peer.key)
       this.#schedulePump()
+      this.#checkDrained()
     },
     ready: () => this.#schedulePump(),
     friendFor: (link): TowerDescriptor | undefined => this.#peers.randomAlive(link.peer),
@@ -621,6 +636,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     if (reason === 'refused') {
       this.#counters.refused += messages.length
       if (refusal === RefusalReason.REFUSAL_REASON_IGNORED) this.#peers.markFailure(link.peer)
+      if (refusal === RefusalReason.REFUSAL_REASON_SHUTTING_DOWN && this.#drained !== undefined) this.#drainOut.add(link.peer.key)
     }
     // A message the outbound filter changed comes back as it was before: it is filtered again when it goes again.
     this.#queue.returnToFront(messages.map(message => message.original ?? message))
@@ -814,13 +830,15 @@ export class Tower extends EventEmitter<TowerEvents> {
     this.#schedulePump()
   }
 
-  /** Resolves when nothing is queued or in flight, or after drainTimeout. */
+  /** Resolves when nothing is queued or in flight, when nothing more can be handed on, or after drainTimeout. */
   #drain (): Promise<void> {
     return new Promise(resolve => {
+      this.#drainDeadline = this.#clock.now() + this.#options.drainTimeout
       const timer = this.#clock.setTimeout(() => finish(), this.#options.drainTimeout)
       const finish = (): void => {
         this.#clock.clearTimeout(timer)
         this.#drained = undefined
+        this.#drainOut.clear()
         resolve()
       }
       this.#drained = finish
@@ -835,10 +853,28 @@ export class Tower extends EventEmitter<TowerEvents> {
    * our Welcome can settle; dialers retry within backoffMax).
    */
   #checkDrained (): void {
-    if (this.#drained === undefined || this.#queue.length > 0) return
+    if (this.#drained === undefined) return
     for (const link of this.#links.values()) if (link.inFlightCount > 0) return
     if (this.#sessions.brokenSince(this.#clock.now() - 2 * this.#options.backoffMax)) return
+    if (this.#queue.length > 0 && this.#couldHandOn()) return
     this.#drained()
+  }
+
+  /**
+   * Whether some peer may still take a message before the drain gives up: one
+   * not ignored, that has neither failed (other than by a handshake timeout)
+   * nor said it is shutting down since the close began, and whose link is open or opening or whose backoff
+   * allows a dial in time. With none, close() ends at once instead of
+   * waiting out drainTimeout (a lone tower; towers closed together).
+   */
+  #couldHandOn (): boolean {
+    for (const peer of this.#peers.all()) {
+      if (peer.status === 'ignored' || this.#drainOut.has(peer.key)) continue
+      const state = this.#links.get(peer.key)?.state
+      if (state === 'open' || state === 'connecting') return true
+      if ((this.#backoffs.get(peer.key)?.nextAttemptAt ?? 0) < this.#drainDeadline) return true
+    }
+    return false
   }
 
   /** Connections against maxConnections: dials still handshaking have their own budget (see DialBudget). */

@@ -52,3 +52,13 @@ t.test('status of an endpoint that is not there is a runtime error', async t => 
   const port = await closedPort()
   await expectError(t, ['status', '--admin', `127.0.0.1:${port}`], 1, /cannot reach http:\/\/127\.0\.0\.1:\d+\/status: connection refused/)
 })
+
+t.test('a folder that cannot be made names the flag that chose it, and the reason in words', async t => {
+  const dir = tempDir(t)
+  const file = join(dir, 'afile')
+  writeFileSync(file, 'not a folder\n')
+  await expectError(t, ['cert', '--out', join(file, 'x')], 1,
+    /cannot write the key and certificate into .*afile\/x: a part of the path is not a directory \(choose a writable folder with --out\)/)
+  await expectError(t, ['start', '--hostname', '127.0.0.1', '--port', '0', '--state-dir', file], 1,
+    /cannot write the key and certificate into .*afile: a file of that name is there, not a directory \(choose a writable folder with --state-dir\)/)
+})

@@ -40,6 +40,8 @@ t.test('defaults from the spec', async t => {
   )
   t.equal(resolveOptions({ sendrate: undefined }).sendrate, 1, 'undefined means "the default"')
   t.equal(resolveOptions({ sendrate: Infinity }).sendrate, Infinity, 'Infinity is an unlimited rate')
+  t.equal(resolveOptions({ sendrate: 0 }).sendrate, Infinity, '0 is an unlimited rate, as for the CLI and setRate')
+  t.equal(resolveOptions({ byterate: 0 }).byterate, Infinity, 'for bytes too')
 })
 
 t.test('a tower started with no options but a free port uses the spec defaults', async t => {
@@ -80,11 +82,9 @@ const INVALID: Array<[option: keyof TowerOptions, value: unknown, what: string]>
   ['port', 80.5, 'fractional port'],
   ['port', '8080', 'port as a string'],
   ['port', NaN, 'NaN port'],
-  ['sendrate', 0, 'zero sendrate'],
   ['sendrate', -1, 'negative sendrate'],
   ['sendrate', NaN, 'NaN sendrate'],
   ['sendrate', '1', 'sendrate as a string'],
-  ['byterate', 0, 'zero byterate'],
   ['sendburst', -3, 'negative sendburst'],
   ['byteburst', 'big', 'byteburst as a string'],
   ['killtimeout', 0, 'zero killtimeout'],
@@ -147,4 +147,8 @@ t.test('a failed init leaves nothing listening and the tower can be started prop
   await tower.init(key, cert, { port: 0, hostname: '127.0.0.1' })
   t.teardown(() => tower.close({ drain: false }))
   t.ok(tower.port > 0, 'started on the second try')
+})
+
+t.test('a hostname that is too long is said to be too long, not to have bad characters', async t => {
+  t.throws(() => resolveOptions({ hostname: 'a'.repeat(300) }), { message: /hostname of 300 characters is too long \(a DNS name has at most 253\)/ })
 })
