@@ -13,7 +13,7 @@ export type { TowerStats, TowerCounters } from './tower/stats.js'
 export type { PacerRates } from './tower/pacer.js'
 export type { TrustMode, UntrustedTower } from './net/trust.js'
 export { generateCertificate, checkKeyPair, type GenerateCertificateOptions, type KeyAndCertificate } from './net/certs.js'
-export type { Clock } from './tower/clock.js'
+export type { Clock } from './core/clock.js'
 export type { Transport, ByteStream, DialTarget, Listener, PeerIdentity } from './net/transport.js'
 export * from './errors.js'
 
