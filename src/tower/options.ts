@@ -4,6 +4,7 @@ import { addressProblem } from './address.js'
 import type { Clock } from './clock.js'
 import type { Transport } from '../net/transport.js'
 import type { ClacksMessage } from './message.js'
+import { PEER_POLICIES, type PeerPolicy } from './peer-table.js'
 
 /**
  * What a filter may answer: nothing or `true` keeps the message as it is,
@@ -69,6 +70,8 @@ export interface TowerOptions {
   drainTimeout: number
   /** PEM CA certificate(s): when set, peers' certificates are verified against it. @default undefined (not verified) */
   ca: string | Buffer | undefined
+  /** How alive peers are chosen: 'spec' (at random) or 'least-recent' (studied in docs/dynamics.md). @default 'spec' */
+  peerPolicy: PeerPolicy
   /** Sees each received message before it is queued. */
   inboundFilter: MessageFilter | undefined
   /** Sees each message before it is sent. */
@@ -112,6 +115,7 @@ export const DEFAULT_OPTIONS: Readonly<TowerOptions> = Object.freeze({
   backoffMax: 30_000,
   drainTimeout: 10_000,
   ca: undefined,
+  peerPolicy: 'spec',
   inboundFilter: undefined,
   outboundFilter: undefined,
   random: Math.random,
@@ -155,6 +159,7 @@ const RULES: Record<keyof TowerOptions, Rule> = {
   backoffMax: positiveInteger,
   drainTimeout: positiveInteger,
   ca: v => v === undefined || typeof v === 'string' || Buffer.isBuffer(v) ? undefined : 'must be PEM text or a Buffer',
+  peerPolicy: v => (PEER_POLICIES as readonly unknown[]).includes(v) ? undefined : `must be one of ${PEER_POLICIES.join(', ')}`,
   inboundFilter: optionalFunction,
   outboundFilter: optionalFunction,
   random: v => typeof v === 'function' ? undefined : 'must be a function returning numbers in [0, 1)',

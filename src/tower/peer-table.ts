@@ -13,6 +13,16 @@ export type PeerStatus = 'new' | 'alive' | 'lost' | 'dead' | 'ignored'
 
 export const PEER_STATUSES: readonly PeerStatus[] = ['new', 'alive', 'lost', 'dead', 'ignored']
 
+/**
+ * How pick() chooses among alive peers. 'spec': at random, as the original
+ * spec. 'least-recent': the one picked longest ago among a few random usable
+ * candidates — an alternative studied by `clacks dynamics` (docs/dynamics.md),
+ * not a recommendation; the statuses' chances are the spec's either way.
+ */
+export type PeerPolicy = 'spec' | 'least-recent'
+
+export const PEER_POLICIES: readonly PeerPolicy[] = ['spec', 'least-recent']
+
 /** What survey() shows of a peer. */
 export interface PeerView extends TowerAddress {
   status: PeerStatus
@@ -30,6 +40,8 @@ export interface Peer extends TowerAddress {
   readonly discovered: number
   /** Index in its status bucket's list, for O(1) removal. */
   slot: number
+  /** When pick() last chose it, as a count of picks (0: never); kept only under the 'least-recent' policy. */
+  picked: number
 }
 
 export interface PeerTableEvents {
@@ -48,6 +60,8 @@ export interface PeerTableOptions {
   events: PeerTableEvents
   /** Whether a peer may be dropped to make room: not while it holds messages of ours. */
   canEvict: (peer: Peer) => boolean
+  /** @default 'spec' */
+  policy?: PeerPolicy
 }
 
 /**
@@ -91,6 +105,9 @@ const FALL_THROUGH: Record<'alive' | 'lost' | 'dead', Array<'alive' | 'lost' | '
   dead: ['dead', 'alive', 'lost']
 }
 
+/** Candidates the 'least-recent' policy compares: enough to find a stale peer among ~8 neighbours. */
+const LEAST_RECENT_CANDIDATES = 4
+
 /** Random tries in a bucket larger than this before it counts as having no usable peer. */
 const PICK_SAMPLES = 16
 
@@ -119,6 +136,8 @@ export class PeerTable {
   readonly #options: PeerTableOptions
   /** Additions refused because the table was full of alive and ignored peers. */
   refusedFull = 0
+  /** Picks made under the 'least-recent' policy: its clock (ties within a millisecond are common). */
+  #picks = 0
 
   constructor (options: PeerTableOptions) {
     this.#options = options
@@ -160,7 +179,7 @@ export class PeerTable {
       return undefined
     }
     const now = this.#options.now()
-    const peer: Peer = { key, hostname: address.hostname, port: address.port, status, since: now, discovered: now, slot: -1 }
+    const peer: Peer = { key, hostname: address.hostname, port: address.port, status, since: now, discovered: now, slot: -1, picked: 0 }
     this.#peers.set(key, peer)
     this.#buckets[status].add(peer)
     this.#options.events.discovered(peer)
@@ -197,7 +216,7 @@ export class PeerTable {
       // An explicit ignore always takes effect, even over the size limit.
       const key = addressKey(address.hostname, address.port)
       const now = this.#options.now()
-      const added: Peer = { key, hostname: address.hostname, port: address.port, status: 'ignored', since: now, discovered: now, slot: -1 }
+      const added: Peer = { key, hostname: address.hostname, port: address.port, status: 'ignored', since: now, discovered: now, slot: -1, picked: 0 }
       this.#peers.set(key, added)
       this.#buckets.ignored.add(added)
       this.#options.events.discovered(added)
@@ -218,10 +237,24 @@ export class PeerTable {
     const draw = this.#options.random()
     const first = draw < ALIVE_BELOW ? 'alive' : draw < LOST_BELOW ? 'lost' : 'dead'
     for (const status of FALL_THROUGH[first]) {
-      const peer = this.#pickFrom(this.#buckets[status], usable, status === 'alive' ? PICK_SAMPLES : LONG_SHOT_SAMPLES)
+      const peer = status === 'alive' && this.#options.policy === 'least-recent'
+        ? this.#pickLeastRecent(this.#buckets.alive, usable)
+        : this.#pickFrom(this.#buckets[status], usable, status === 'alive' ? PICK_SAMPLES : LONG_SHOT_SAMPLES)
       if (peer !== undefined) return peer
     }
     return undefined
+  }
+
+  /** Of up to LEAST_RECENT_CANDIDATES random usable alive peers, the one picked longest ago. */
+  #pickLeastRecent (bucket: StatusBucket, usable: (peer: Peer) => boolean): Peer | undefined {
+    let best: Peer | undefined
+    for (let i = 0; i < LEAST_RECENT_CANDIDATES; i++) {
+      const peer = this.#pickFrom(bucket, usable)
+      if (peer === undefined) break
+      if (best === undefined || peer.picked < best.picked) best = peer
+    }
+    if (best !== undefined) best.picked = ++this.#picks
+    return best
   }
 
   /** A random alive peer other than `except`, for the friend field. */
