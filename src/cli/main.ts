@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { certCommand } from './cert.js'
 import { demoCommand } from './demo.js'
+import { dynamicsCommand } from './dynamics.js'
 import { EXIT_OK, EXIT_USAGE, report } from './exit.js'
 import { simulateCommand } from './simulate.js'
 import { startCommand } from './start.js'
@@ -35,7 +36,7 @@ export function program (): Command {
     .helpCommand(false)
     .exitOverride()
   clacks.configureOutput({ outputError: oneLine(clacks) })
-  for (const command of [demoCommand(), startCommand(), statusCommand(), certCommand(), simulateCommand()]) {
+  for (const command of [demoCommand(), startCommand(), statusCommand(), certCommand(), simulateCommand(), dynamicsCommand()]) {
     command.helpOption('-h, --help', 'show help').exitOverride().configureOutput({ outputError: oneLine(command) })
     clacks.addCommand(command)
   }
