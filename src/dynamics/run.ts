@@ -28,6 +28,8 @@ export interface DynamicsOptions {
   towerOptions: Partial<TowerOptions>
   /** Called after each second's frame (progress). */
   onFrame?: (frame: Frame) => void
+  /** Real engine: stops before `duration` once this says so (a test waiting for a condition, bounded by duration). */
+  until?: (frame: Frame, layout: Layout) => boolean
 }
 
 export const DEFAULT_DYNAMICS: DynamicsOptions = {
@@ -143,6 +145,7 @@ async function runReal (options: DynamicsOptions, layout: Layout): Promise<Recor
       await sleepUntil(recorder, second * 1000)
       const frame = recorder.sample()
       options.onFrame?.(frame)
+      if (options.until?.(frame, layout) === true) break
     }
     return recorder
   } finally {
