@@ -42,6 +42,7 @@ const FLAGS = {
   sendrate: value('--sendrate <n>', 'each tower\'s messages per second (default: 100)', rate),
   payload: value('--payload <bytes>', 'payload size (default: 64)', integer(1, 1024 * 1024)),
   engine: value('--engine <name>', 'real (TLS towers on 127.0.x.y in this process) or sim (the simulator; default)', oneOf<Engine>(['real', 'sim'])),
+  handshakeTimeout: value('--handshake-timeout <ms>', 'each tower\'s handshakeTimeout (default: 10000); short ones make start-up dials fail, as under load', integer(1, 3_600_000)),
   policy: value('--policy <name>', `peer policy for alive peers: ${PEER_POLICIES.join(', ')} (default: spec)`, oneOf<PeerPolicy>(PEER_POLICIES)),
   seed: value('--seed <n>', 'seed for the simulator and the random topology (default: 1)', integer(0, 2 ** 31 - 1)),
   study: value('--study <list>', `extra studies: ${STUDIES.join(', ')} (comma-separated)`, studies),
@@ -66,7 +67,7 @@ export function dynamicsCommand (): Command {
         engine: flags.engine, topology: flags.topology, width: flags.width, height: flags.height, messages: flags.messages, inject: flags.inject,
         duration: flags.duration, latency: flags.latency, sendrate: flags.sendrate, payloadBytes: flags.payload, seed: flags.seed
       }),
-      towerOptions: flags.policy === undefined ? {} : { peerPolicy: flags.policy }
+      towerOptions: defined({ peerPolicy: flags.policy, handshakeTimeout: flags.handshakeTimeout })
     }
     const commandLine = `clacks ${process.argv.slice(2).join(' ')}`
     const progress = (line: string): void => { process.stderr.write(`${line}\n`) }

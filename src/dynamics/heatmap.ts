@@ -29,9 +29,9 @@ function rampColour (x: number): number[] {
   return a.map((v, k) => Math.round(v + ((b[k] as number) - v) * f))
 }
 
-/** Pixels per tower so that the larger side is about 240 px (at least 1). */
+/** Pixels per tower so that the larger side is about 160 px (at least 1): small files for docs. */
 export function cellSize (layout: Layout): number {
-  return Math.max(1, Math.floor(240 / Math.max(layout.width, layout.height)))
+  return Math.max(1, Math.floor(160 / Math.max(layout.width, layout.height)))
 }
 
 const GAP = 6
@@ -41,7 +41,7 @@ const FRAME_DELAY = 250
 /**
  * An animated GIF, one frame per recorded second: visits per tower on the
  * left (log scale against the run's most visited tower), towers known per
- * tower on the right (share of all others). The source and far tower are
+ * tower on the right (against the best-informed tower at the end). The source and far tower are
  * ringed in white; towers never visited are grey.
  */
 export function heatmapGif (layout: Layout, frames: readonly Frame[]): Uint8Array {
@@ -51,7 +51,8 @@ export function heatmapGif (layout: Layout, frames: readonly Frame[]): Uint8Arra
   const height = panel.h
   const maxVisits = Math.max(1, ...(frames.at(-1)?.visits ?? [1]))
   const logMax = Math.log1p(maxVisits)
-  const others = Math.max(1, layout.towers - 1)
+  // Against the best-informed tower at the end: with one message, a large grid knows a few % of pairs, which an absolute scale shows as flat.
+  const others = Math.max(1, ...(frames.at(-1)?.known ?? [1]))
   const gif = gifenc.GIFEncoder()
   frames.forEach((frame, f) => {
     const pixels = new Uint8Array(width * height).fill(BACKGROUND)

@@ -133,7 +133,7 @@ ${rows}
 </table>
 <section><h2>Heat maps</h2>
 <img alt="heat maps: visits per tower (left, log scale) and towers known per tower (right), one frame per second" src="data:image/gif;base64,${Buffer.from(gif).toString('base64')}">
-<p>Left: visits per tower (log scale, bright = most visited; grey = never). Right: towers known per tower (bright = knows everyone). White outline: the source and the far tower. One frame per second of the run.</p></section>
+<p>Left: visits per tower (log scale, bright = most visited; grey = never). Right: towers known per tower (bright = as many as the best-informed tower at the end; the discovery chart gives the absolute share). White outline: the source and the far tower. One frame per second of the run.</p></section>
 ${sections}
 </body>
 </html>
