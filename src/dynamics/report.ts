@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { heatmapGif } from './heatmap.js'
+import { gifFrames, heatmapGif } from './heatmap.js'
 import type { DynamicsResult } from './run.js'
 import { escape, lineChart } from './svg.js'
 
@@ -132,8 +132,8 @@ function html (run: DynamicsResult, command: string, gif: Uint8Array, figures: r
 ${rows}
 </table>
 <section><h2>Heat maps</h2>
-<img alt="heat maps: visits per tower (left, log scale) and towers known per tower (right), one frame per second" src="data:image/gif;base64,${Buffer.from(gif).toString('base64')}">
-<p>Left: visits per tower (log scale, bright = most visited; grey = never). Right: towers known per tower (bright = as many as the best-informed tower at the end; the discovery chart gives the absolute share). White outline: the source and the far tower. One frame per second of the run.</p></section>
+<img alt="heat maps: visits per tower (left, log scale) and towers known per tower (right), over the run" src="data:image/gif;base64,${Buffer.from(gif).toString('base64')}">
+<p>Left: visits per tower (log scale, bright = most visited; grey = never). Right: towers known per tower (bright = as many as the best-informed tower at the end; the discovery chart gives the absolute share). White outline: the source and the far tower. Frames at ${gifFrames(run.frames).map(f => f.t).join(', ')} s.</p></section>
 ${sections}
 </body>
 </html>

@@ -44,7 +44,8 @@ export async function scaleStudy (base: DynamicsOptions, sizes: readonly number[
     logY: true,
     series: [series('real', far, 'far corner'), series('sim', far, 'far corner'), series('real', saturation, 'saturation'), series('sim', saturation, 'saturation')]
   })
-  const table = rows.map(r => `${r.towers} ${r.engine}: far ${seconds(r.run.farReachedMs)} s, all ${seconds(r.run.allReachedMs)} s, saturation ${r.run.saturationS ?? `not in ${r.run.options.duration}`} s, pairs known ${(100 * (r.run.frames.at(-1)?.discovered ?? 0)).toFixed(1)} %, wall ${(r.run.wallMs / 1000).toFixed(0)} s`)
+  const reachedShare = (run: DynamicsResult): string => `${(100 * run.firstArrival.filter(ms => ms >= 0).length / run.firstArrival.length).toFixed(0)} % reached`
+  const table = rows.map(r => `${r.towers} ${r.engine}: far ${seconds(r.run.farReachedMs)} s, ${reachedShare(r.run)}, all ${seconds(r.run.allReachedMs)} s, saturation ${r.run.saturationS ?? `not in ${r.run.options.duration}`} s, pairs known ${(100 * (r.run.frames.at(-1)?.discovered ?? 0)).toFixed(1)} %, wall ${(r.run.wallMs / 1000).toFixed(0)} s`)
   return {
     figures: [{ file: 'scale.svg', title: 'Scale curve', svg, caption: `Each point one run (${base.messages} message(s) at a corner, sendrate ${base.sendrate}, ${base.duration} s; real towers up to ${realMax}, simulated beyond). A missing point was not reached within the run. ${table.join('; ')}.` }],
     lines: table
