@@ -7,7 +7,7 @@
 export { Tower, createTower, type TowerEvents, type PeekOptions, type CloseOptions, type CloseSummary } from './tower/tower.js'
 export { DEFAULT_OPTIONS, type TowerOptions, type MessageFilter, type FilterResult } from './tower/options.js'
 export type { ClacksMessage } from './core/message.js'
-export type { PeerStatus, PeerView } from './tower/peer-table.js'
+export type { PeerPolicy, PeerStatus, PeerView } from './tower/peer-table.js'
 export type { TowerAddress } from './core/address.js'
 export type { TowerStats, TowerCounters } from './tower/stats.js'
 export type { PacerRates } from './tower/pacer.js'

@@ -9,6 +9,7 @@ import { certCommand } from './cert.js'
 import { configCommand } from './config.js'
 import { conformanceCommand } from './conformance.js'
 import { demoCommand } from './demo.js'
+import { dynamicsCommand } from './dynamics.js'
 import { EXIT_OK, EXIT_USAGE, report } from './exit.js'
 import { simulateCommand } from './simulate.js'
 import { startCommand } from './start.js'
@@ -37,7 +38,7 @@ export function program (): Command {
     .helpCommand(false)
     .exitOverride()
   clacks.configureOutput({ outputError: oneLine(clacks) })
-  for (const command of [demoCommand(), startCommand(), statusCommand(), certCommand(), configCommand(), conformanceCommand(), simulateCommand()]) {
+  for (const command of [demoCommand(), startCommand(), statusCommand(), certCommand(), configCommand(), conformanceCommand(), simulateCommand(), dynamicsCommand()]) {
     command.helpOption('-h, --help', 'show help').exitOverride().configureOutput({ outputError: oneLine(command) })
     clacks.addCommand(command)
   }

@@ -15,7 +15,7 @@ function topology (raw: string): Topology {
 }
 
 /** "5" (fixed ms) or "1-20" (drawn uniformly per packet). */
-function latency (raw: string): number | [number, number] {
+export function latency (raw: string): number | [number, number] {
   const [low, high] = raw.split('-').map(Number)
   if (low === undefined || !Number.isFinite(low) || low < 0 || (high !== undefined && !(Number.isFinite(high) && high >= low))) {
     throw new InvalidArgumentError('must be milliseconds, or a range such as 1-20')

@@ -52,6 +52,8 @@ export class SimNetwork {
   #held: Array<() => void> = []
   /** Bytes written, for the summary. */
   bytesSent = 0
+  /** Bytes written and not yet delivered: what the wire itself holds right now (for instruments). */
+  bytesInTransit = 0
   /** Every stream ever opened (either side), for the trace. */
   connectionsOpened = 0
 
@@ -313,6 +315,7 @@ class SimStream extends EventEmitter implements ByteStream {
     const now = net.clock.now()
     const size = typeof packet === 'string' ? 0 : packet.length
     net.bytesSent += size
+    net.bytesInTransit += size
     // Bandwidth: the packet leaves once those before it have; until then it counts as buffered.
     const leaves = Math.max(now, this.#sendingUntil) + (size * 1000) / net.bandwidth
     this.#sendingUntil = leaves
@@ -322,7 +325,10 @@ class SimStream extends EventEmitter implements ByteStream {
     }
     const arrival = Math.max(leaves + net.latency(this.#host.name, peer.#host.name), this.#lastArrival)
     this.#lastArrival = arrival
-    net.deliverAt(this.#host.name, peer.#host.name, arrival, () => peer.#receive(packet))
+    net.deliverAt(this.#host.name, peer.#host.name, arrival, () => {
+      net.bytesInTransit -= size
+      peer.#receive(packet)
+    })
   }
 
   #sent (size: number): void {

@@ -71,6 +71,10 @@ export interface SimulationOptions {
   discoveryEvery: number
   /** Called after each simulated second with the sample just taken. */
   onSample?: (sample: Sample) => void
+  /** Who starts knowing whom, as [from, to] tower indexes: replaces `topology` when given. */
+  links?: (towers: number) => Iterable<readonly [number, number]>
+  /** Called once the towers are started and linked, before any message is injected (instruments inject their own here). */
+  onStart?: (simulation: Simulation) => void
 }
 
 /** What the network looked like at the end of one simulated second. */
@@ -215,6 +219,7 @@ export class Simulation {
     const o = this.options
     for (let i = 0; i < o.towers; i++) this.#live.push(await this.#startTower())
     this.#connect()
+    o.onStart?.(this)
     this.#injectAll()
     if (o.trace) this.#startTracer()
     for (const event of o.timeline) this.clock.setTimeout(() => this.#scripted(event), event.at * 1000)
@@ -292,6 +297,10 @@ export class Simulation {
     const n = towers.length
     const link = (a: number, b: number): void => {
       if (a !== b) (towers[a] as SimTower).tower.expand((towers[b] as SimTower).name, PORT)
+    }
+    if (o.links !== undefined) {
+      for (const [a, b] of o.links(n)) link(a, b)
+      return
     }
     const width = Math.ceil(Math.sqrt(n))
     for (let i = 0; i < n; i++) {

@@ -5,6 +5,7 @@ import { addressProblem } from '../core/address.js'
 import type { Clock } from '../core/clock.js'
 import type { Transport } from '../net/transport.js'
 import type { ClacksMessage } from '../core/message.js'
+import { PEER_POLICIES, type PeerPolicy } from './peer-table.js'
 
 /**
  * What a filter may answer: nothing or `true` keeps the message as it is,
@@ -88,6 +89,8 @@ export interface TowerOptions {
   trust: TrustMode
   /** Under 'tofu': a JSON file the pins are kept in, so that they survive a restart. @default undefined (pins in memory only) */
   pinFile: string | undefined
+  /** How alive peers are chosen: 'spec' (at random) or 'least-recent' (studied in docs/dynamics.md). @default 'spec' */
+  peerPolicy: PeerPolicy
   /** Sees each received message before it is queued. */
   inboundFilter: MessageFilter | undefined
   /** Sees each message before it is sent. */
@@ -134,6 +137,7 @@ export const DEFAULT_OPTIONS: Readonly<TowerOptions> = Object.freeze({
   ca: undefined,
   trust: 'open',
   pinFile: undefined,
+  peerPolicy: 'spec',
   inboundFilter: undefined,
   outboundFilter: undefined,
   random: Math.random,
@@ -180,6 +184,7 @@ const RULES: Record<keyof TowerOptions, Rule> = {
   ca: v => v === undefined || typeof v === 'string' || Buffer.isBuffer(v) ? undefined : 'must be PEM text or a Buffer',
   trust: v => TRUST_MODES.includes(v as TrustMode) ? undefined : `must be one of ${TRUST_MODES.join(', ')}`,
   pinFile: optionalString,
+  peerPolicy: v => (PEER_POLICIES as readonly unknown[]).includes(v) ? undefined : `must be one of ${PEER_POLICIES.join(', ')}`,
   inboundFilter: optionalFunction,
   outboundFilter: optionalFunction,
   random: v => typeof v === 'function' ? undefined : 'must be a function returning numbers in [0, 1)',

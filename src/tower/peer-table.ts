@@ -13,6 +13,16 @@ export type PeerStatus = 'new' | 'alive' | 'lost' | 'dead' | 'ignored'
 
 export const PEER_STATUSES: readonly PeerStatus[] = ['new', 'alive', 'lost', 'dead', 'ignored']
 
+/**
+ * How pick() chooses among alive peers. 'spec': at random, as the original
+ * spec. 'least-recent': the one picked longest ago among a few random usable
+ * candidates — an alternative studied by `clacks dynamics` (docs/dynamics.md),
+ * not a recommendation; the statuses' chances are the spec's either way.
+ */
+export type PeerPolicy = 'spec' | 'least-recent'
+
+export const PEER_POLICIES: readonly PeerPolicy[] = ['spec', 'least-recent']
+
 /** What survey() shows of a peer. */
 export interface PeerView extends TowerAddress {
   status: PeerStatus
@@ -49,6 +59,8 @@ export interface Peer extends TowerAddress {
   readonly discovered: number
   /** Index in its status bucket's list, for O(1) removal. */
   slot: number
+  /** When pick() last chose it, as a count of picks (0: never); kept only under the 'least-recent' policy. */
+  picked: number
 }
 
 export interface PeerTableEvents {
@@ -69,6 +81,8 @@ export interface PeerTableOptions {
   canEvict: (peer: Peer) => boolean
   /** Unverified hints one source group may have in the table at most. @default maxHintsPerSource(maxPeers) */
   maxHintsPerSource?: number
+  /** @default 'spec' */
+  policy?: PeerPolicy
 }
 
 /**
@@ -121,6 +135,9 @@ const FALL_THROUGH: Record<'alive' | 'lost' | 'dead', Array<'alive' | 'lost' | '
   lost: ['lost', 'dead', 'alive'],
   dead: ['dead', 'alive', 'lost']
 }
+
+/** Candidates the 'least-recent' policy compares: enough to find a stale peer among ~8 neighbours. */
+const LEAST_RECENT_CANDIDATES = 4
 
 /** Random tries in a bucket larger than this before it counts as having no usable peer. */
 const PICK_SAMPLES = 16
@@ -180,6 +197,8 @@ export class PeerTable {
   refusedFull = 0
   /** Hints refused because their source already had its quota of them in the table. */
   refusedSourceQuota = 0
+  /** Picks made under the 'least-recent' policy: its clock (ties within a millisecond are common). */
+  #picks = 0
 
   constructor (options: PeerTableOptions) {
     this.#options = options
@@ -247,7 +266,8 @@ export class PeerTable {
       verified: false,
       since: now,
       discovered: now,
-      slot: -1
+      slot: -1,
+      picked: 0
     }
     this.#peers.set(key, peer)
     this.#buckets[status].add(peer)
@@ -298,7 +318,7 @@ export class PeerTable {
       // An explicit ignore always takes effect, even over the size limit.
       const key = addressKey(address.hostname, address.port)
       const now = this.#options.now()
-      const added: Peer = { key, hostname: address.hostname, port: address.port, status: 'ignored', origin: 'operator', source: undefined, verified: false, since: now, discovered: now, slot: -1 }
+      const added: Peer = { key, hostname: address.hostname, port: address.port, status: 'ignored', origin: 'operator', source: undefined, verified: false, since: now, discovered: now, slot: -1, picked: 0 }
       this.#peers.set(key, added)
       this.#buckets.ignored.add(added)
       this.#options.events.discovered(added)
@@ -327,10 +347,24 @@ export class PeerTable {
     const draw = this.#options.random()
     const first = draw < ALIVE_BELOW ? 'alive' : draw < LOST_BELOW ? 'lost' : 'dead'
     for (const status of FALL_THROUGH[first]) {
-      const peer = this.#pickFrom(this.#buckets[status], usable, status === 'alive' ? PICK_SAMPLES : LONG_SHOT_SAMPLES)
+      const peer = status === 'alive' && this.#options.policy === 'least-recent'
+        ? this.#pickLeastRecent(this.#buckets.alive, usable)
+        : this.#pickFrom(this.#buckets[status], usable, status === 'alive' ? PICK_SAMPLES : LONG_SHOT_SAMPLES)
       if (peer !== undefined) return peer
     }
     return undefined
+  }
+
+  /** Of up to LEAST_RECENT_CANDIDATES random usable alive peers, the one picked longest ago. */
+  #pickLeastRecent (bucket: StatusBucket, usable: (peer: Peer) => boolean): Peer | undefined {
+    let best: Peer | undefined
+    for (let i = 0; i < LEAST_RECENT_CANDIDATES; i++) {
+      const peer = this.#pickFrom(bucket, usable)
+      if (peer === undefined) break
+      if (best === undefined || peer.picked < best.picked) best = peer
+    }
+    if (best !== undefined) best.picked = ++this.#picks
+    return best
   }
 
   /** A random alive peer other than `except`, for the friend field. */

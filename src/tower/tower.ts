@@ -206,6 +206,7 @@ export class Tower extends EventEmitter<TowerEvents> {
       self: this.#self,
       maxPeers: o.maxPeers,
       killtimeout: o.killtimeout,
+      policy: o.peerPolicy,
       random: o.random,
       now: () => this.#clock.now(),
       events: {

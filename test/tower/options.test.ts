@@ -109,6 +109,7 @@ const INVALID: Array<[option: keyof TowerOptions, value: unknown, what: string]>
   ['ca', 123, 'ca that is a number'],
   ['inboundFilter', 'reverse', 'inboundFilter that is a string'],
   ['outboundFilter', {}, 'outboundFilter that is an object'],
+  ['peerPolicy', 'newest', 'peerPolicy that is not a policy'],
   ['random', 0.5, 'random that is a number'],
   ['clock', {}, 'clock without now()'],
   ['clock', 5, 'clock that is a number'],

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { TowerAddress } from '../../src/core/address.js'
-import { PeerTable, type Peer, type PeerStatus } from '../../src/tower/peer-table.js'
+import { PeerTable, type Peer, type PeerPolicy, type PeerStatus } from '../../src/tower/peer-table.js'
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64'
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus'
 
@@ -42,7 +42,7 @@ interface Harness {
 
 const SELF: TowerAddress = { hostname: 'self.example', port: 7000 }
 
-function makeTable (options: { maxPeers?: number, killtimeout?: number, random?: () => number, canEvict?: (peer: Peer) => boolean } = {}): Harness {
+function makeTable (options: { maxPeers?: number, killtimeout?: number, random?: () => number, canEvict?: (peer: Peer) => boolean, policy?: PeerPolicy } = {}): Harness {
   const events: TableEvent[] = []
   const clock = { now: 1_000 }
   const table = new PeerTable({
@@ -56,7 +56,8 @@ function makeTable (options: { maxPeers?: number, killtimeout?: number, random?:
       updated: (peer, previous) => { events.push({ type: 'updated', key: peer.key, from: previous, to: peer.status }) },
       evicted: peer => { events.push({ type: 'evicted', key: peer.key, status: peer.status }) }
     },
-    canEvict: options.canEvict ?? (() => true)
+    canEvict: options.canEvict ?? (() => true),
+    policy: options.policy
   })
   return { table, events, clock }
 }
@@ -509,4 +510,31 @@ t.test('a peer holding our messages is never evicted, and an evicted one is repo
   t.ok(h.table.get(n1.hostname, n1.port), 'the oldest new peer stays: it holds messages')
   t.equal(h.table.get(addr(2).hostname, addr(2).port), undefined, 'the next oldest went instead')
   t.ok(h.events.some(e => e.type === 'evicted' && e.key === 'tower-2.example:1002'), 'evicted is reported')
+})
+
+t.test("the 'least-recent' policy spreads picks over the alive peers in turns; 'spec' does not", async t => {
+  const spread = (policy: PeerPolicy): number => {
+    const { table } = makeTable({ random: seeded(7), policy })
+    for (let i = 0; i < 8; i++) table.markSuccess(table.add({ hostname: `n${i}.example`, port: 1 }) as Peer)
+    // The longest run of picks before every one of the 8 neighbours was chosen again, over 100 rounds of 8.
+    let worst = 0
+    const seen = new Set<string>()
+    let run = 0
+    for (let i = 0; i < 800; i++) {
+      const peer = table.pick(() => true) as Peer
+      if (peer.status !== 'alive') continue
+      seen.add(peer.key)
+      run++
+      if (seen.size === 8) {
+        worst = Math.max(worst, run)
+        seen.clear()
+        run = 0
+      }
+    }
+    return worst
+  }
+  const leastRecent = spread('least-recent')
+  const random = spread('spec')
+  t.ok(leastRecent <= 24, `least-recent covers all 8 within 24 picks every time (worst ${leastRecent})`)
+  t.ok(random > leastRecent, `random picks take longer to cover all 8 (worst ${random})`)
 })

@@ -1,0 +1,153 @@
+import type { PeerPolicy } from '../tower/peer-table.js'
+import type { Figure } from './report.js'
+import { runDynamics, type DynamicsOptions, type DynamicsResult } from './run.js'
+import { lineChart } from './svg.js'
+
+/** A study: figures for the report and lines for the terminal. */
+export interface Study {
+  figures: Figure[]
+  lines: string[]
+}
+
+type Progress = (line: string) => void
+
+const seconds = (ms: number | undefined): string => ms === undefined ? '—' : (ms / 1000).toFixed(2)
+
+/**
+ * Propagation and discovery against network size: a square grid per size,
+ * real towers up to `realMax`, the simulator beyond.
+ */
+export async function scaleStudy (base: DynamicsOptions, sizes: readonly number[], realMax: number, progress: Progress): Promise<Study> {
+  const rows: Array<{ towers: number, engine: string, run: DynamicsResult }> = []
+  for (const size of sizes) {
+    const side = Math.max(2, Math.round(Math.sqrt(size)))
+    const engine = side * side <= realMax ? 'real' : 'sim'
+    const run = await runDynamics({ ...base, engine, width: side, height: side, onFrame: undefined })
+    rows.push({ towers: side * side, engine, run })
+    progress(`scale: ${side * side} towers (${engine}): far ${seconds(run.farReachedMs)} s, all ${seconds(run.allReachedMs)} s, saturation ${run.saturationS ?? '—'} s, ${(100 * (run.frames.at(-1)?.discovered ?? 0)).toFixed(1)} % pairs known, wall ${(run.wallMs / 1000).toFixed(0)} s`)
+  }
+  const series = (engine: string, pick: (run: DynamicsResult) => number | undefined, name: string): { name: string, points: Array<[number, number]>, markers: boolean } => ({
+    name: `${name} (${engine})`,
+    markers: true,
+    points: rows.filter(r => r.engine === engine).flatMap(r => {
+      const v = pick(r.run)
+      return v === undefined ? [] : [[r.towers, v] as [number, number]]
+    })
+  })
+  const far = (run: DynamicsResult): number | undefined => run.farReachedMs === undefined ? undefined : run.farReachedMs / 1000
+  const saturation = (run: DynamicsResult): number | undefined => run.saturationS
+  const tenth = (run: DynamicsResult): number | undefined => {
+    const reached = run.firstArrival.filter(ms => ms >= 0).sort((a, b) => a - b)
+    const ms = reached[Math.ceil(run.firstArrival.length / 10) - 1]
+    return ms === undefined ? undefined : ms / 1000
+  }
+  const svg = lineChart({
+    title: 'Scale: 10 % of towers reached, far corner reached, discovery saturated',
+    x: 'towers (grid)',
+    y: 'seconds',
+    logX: true,
+    logY: true,
+    series: [
+      series('real', tenth, '10 % reached'), series('sim', tenth, '10 % reached'),
+      series('real', far, 'far corner'), series('sim', far, 'far corner'),
+      series('real', saturation, 'saturation'), series('sim', saturation, 'saturation')
+    ]
+  })
+  const reachedShare = (run: DynamicsResult): string => `${Math.floor(100 * run.firstArrival.filter(ms => ms >= 0).length / run.firstArrival.length)} % reached (10 % at ${tenth(run)?.toFixed(2) ?? '—'} s)`
+  const table = rows.map(r => `${r.towers} ${r.engine}: far ${seconds(r.run.farReachedMs)} s, ${reachedShare(r.run)}, all ${seconds(r.run.allReachedMs)} s, saturation ${r.run.saturationS ?? `not in ${r.run.options.duration}`} s, pairs known ${(100 * (r.run.frames.at(-1)?.discovered ?? 0)).toFixed(1)} %, wall ${(r.run.wallMs / 1000).toFixed(0)} s`)
+  return {
+    figures: [{ file: 'scale.svg', title: 'Scale curve', svg, caption: `Each point one run (${base.messages} message(s) at a corner, sendrate ${base.sendrate}, ${base.duration} s; real towers up to ${realMax}, simulated beyond). A missing point was not reached within the run. ${table.join('; ')}.` }],
+    lines: table
+  }
+}
+
+/** One run per peer policy, the same network and seed: propagation and discovery side by side. */
+export async function policyStudy (base: DynamicsOptions, policies: readonly PeerPolicy[], progress: Progress): Promise<Study> {
+  const runs: Array<{ policy: PeerPolicy, run: DynamicsResult }> = []
+  for (const policy of policies) {
+    const run = await runDynamics({ ...base, towerOptions: { ...base.towerOptions, peerPolicy: policy }, onFrame: undefined })
+    runs.push({ policy, run })
+    progress(`policy ${policy}: far ${seconds(run.farReachedMs)} s, all ${seconds(run.allReachedMs)} s, saturation ${run.saturationS ?? '—'} s, visits spread (max/mean) ${spread(run).toFixed(1)}`)
+  }
+  const n = base.width * base.height
+  const reached = (run: DynamicsResult): Array<[number, number]> => [[0, 0], ...run.firstArrival.filter(ms => ms >= 0).sort((a, b) => a - b).map((ms, i): [number, number] => [ms / 1000, (100 * (i + 1)) / n])]
+  const lines = runs.map(({ policy, run }) => `${policy}: far ${seconds(run.farReachedMs)} s, all ${seconds(run.allReachedMs)} s, saturation ${run.saturationS ?? '—'} s, pairs known at end ${(100 * (run.frames.at(-1)?.discovered ?? 0)).toFixed(1)} %, visits max/mean ${spread(run).toFixed(1)}, hops ${run.frames.reduce((s, f) => s + f.hops, 0)}`)
+  return {
+    figures: [
+      { file: 'policy-propagation.svg', title: 'Peer policy: propagation', svg: lineChart({ title: 'Towers reached, by peer policy', x: 'seconds', y: '% of towers', series: runs.map(({ policy, run }) => ({ name: policy, points: reached(run) })) }), caption: lines.join('; ') },
+      { file: 'policy-discovery.svg', title: 'Peer policy: discovery', svg: lineChart({ title: 'Pairs known, by peer policy', x: 'seconds', y: '% of pairs', series: runs.map(({ policy, run }) => ({ name: policy, points: run.frames.map((f): [number, number] => [f.t, 100 * f.discovered]) })) }), caption: 'The same network, seed and load; only the choice among alive peers differs.' }
+    ],
+    lines
+  }
+}
+
+/** How unevenly visits fall: the most visited tower against the mean. */
+function spread (run: DynamicsResult): number {
+  const visits = run.frames.at(-1)?.visits ?? new Uint32Array()
+  const total = visits.reduce((s, v) => s + v, 0)
+  return total === 0 ? 0 : Math.max(...visits) / (total / visits.length)
+}
+
+export interface CapacityPoint {
+  latencyMs: number
+  maxInFlight: number | undefined
+  /** Network-wide rate the towers were set to: towers x sendrate x payload. */
+  nominalBytesPerS: number
+  /** Rate measured: hops per second x payload, averaged over the second half. */
+  measuredBytesPerS: number
+  /** Payload bytes not in any queue (held − queued), averaged over the second half. */
+  inTransitBytes: number
+  queuedBytes: number
+}
+
+/**
+ * The spec's capacity claim, in the simulator: held = latency x rate +
+ * queues. Sweeps link latency at a fixed load (and once with a one-message
+ * window per link), measuring what is in transit against latency x rate.
+ */
+export async function capacityStudy (base: DynamicsOptions, latencies: readonly number[], progress: Progress): Promise<Study> {
+  const points: CapacityPoint[] = []
+  for (const maxInFlight of [undefined, 1]) {
+    for (const latencyMs of latencies) {
+      const towerOptions = maxInFlight === undefined ? base.towerOptions : { ...base.towerOptions, maxInFlight }
+      const run = await runDynamics({ ...base, engine: 'sim', latency: latencyMs, towerOptions, onFrame: undefined })
+      const steady = run.frames.slice(Math.floor(run.frames.length / 2))
+      const mean = (f: (frame: (typeof steady)[number]) => number): number => steady.reduce((s, frame) => s + f(frame), 0) / Math.max(1, steady.length)
+      const held = base.messages * base.payloadBytes
+      const point: CapacityPoint = {
+        latencyMs,
+        maxInFlight,
+        nominalBytesPerS: run.layout.towers * base.sendrate * base.payloadBytes,
+        measuredBytesPerS: mean(f => f.hops) * base.payloadBytes,
+        inTransitBytes: mean(f => held - f.queuedBytes),
+        queuedBytes: mean(f => f.queuedBytes)
+      }
+      points.push(point)
+      progress(`capacity: latency ${latencyMs} ms${maxInFlight === undefined ? '' : `, maxInFlight ${maxInFlight}`}: rate ${Math.round(point.measuredBytesPerS)} B/s (set ${point.nominalBytesPerS}), in transit ${Math.round(point.inTransitBytes)} B, latency x rate ${Math.round((latencyMs / 1000) * point.measuredBytesPerS)} B, queued ${Math.round(point.queuedBytes)} B`)
+    }
+  }
+  const x = (p: CapacityPoint): number => (p.latencyMs / 1000) * p.nominalBytesPerS
+  const defaults = points.filter(p => p.maxInFlight === undefined)
+  const windowed = points.filter(p => p.maxInFlight !== undefined)
+  const held = base.messages * base.payloadBytes
+  const svg = lineChart({
+    title: 'Capacity: bytes in transit against latency × rate',
+    x: 'latency × rate set (bytes)',
+    y: 'bytes',
+    logX: true,
+    logY: true,
+    series: [
+      { name: 'spec: latency × rate set', points: defaults.map(p => [x(p), x(p)]), dashed: true },
+      { name: 'in transit, measured', points: defaults.map(p => [x(p), p.inTransitBytes]), markers: true },
+      { name: 'latency × rate measured', points: defaults.map(p => [x(p), (p.latencyMs / 1000) * p.measuredBytesPerS]) },
+      { name: 'in transit, maxInFlight 1', points: windowed.map(p => [x(p), p.inTransitBytes]), markers: true },
+      { name: 'in queues, measured', points: defaults.map(p => [x(p), Math.max(1, p.queuedBytes)]), markers: true },
+      { name: 'everything injected', points: defaults.map(p => [x(p), held]), dashed: true }
+    ]
+  })
+  const lines = points.map(p => `L ${p.latencyMs} ms${p.maxInFlight === undefined ? '' : ' (window 1)'}: set ${p.nominalBytesPerS} B/s, measured ${Math.round(p.measuredBytesPerS)} B/s; in transit ${Math.round(p.inTransitBytes)} B vs L x rate ${Math.round((p.latencyMs / 1000) * p.measuredBytesPerS)} B (set: ${Math.round(x(p))} B); queued ${Math.round(p.queuedBytes)} B`)
+  return {
+    figures: [{ file: 'capacity.svg', title: 'Capacity against the spec\'s formula', svg, caption: `${base.width * base.height} towers (${base.topology}), ${base.messages} messages of ${base.payloadBytes} B spread over the towers, sendrate ${base.sendrate}/s each, ${base.duration} simulated s per point, means over the second half. ${lines.join('; ')}.` }],
+    lines
+  }
+}
