@@ -507,7 +507,7 @@ export class Simulation {
 
   #summary (wallMs: number): SimulationSummary {
     const holdings = this.ledger.check(this.#live.map(member => member.tower)).perTower
-    const halfKnown = this.#live.concat().flatMap(member => member.joinedAt !== undefined && member.halfKnownAt !== undefined ? [member.halfKnownAt - member.joinedAt] : []).sort((a, b) => a - b)
+    const halfKnown = this.#live.flatMap(member => member.joinedAt !== undefined && member.halfKnownAt !== undefined ? [member.halfKnownAt - member.joinedAt] : []).sort((a, b) => a - b)
     const hops = this.#series.reduce((sum, sample) => sum + sample.hops, 0)
     const towerSeconds = this.#series.reduce((sum, sample) => sum + sample.towers, 0)
     const digest = this.#trace.update(holdings.join(',')).digest('hex').slice(0, 16)
