@@ -72,7 +72,10 @@ export class FakeClock implements Clock {
   #now: number
   #nextId = 1
   readonly #heap: FakeTimer[] = []
-  readonly #byId = new Map<number, FakeTimer>()
+  /** Immediates in order: all due now, so a queue keeps them in order without the heap. */
+  #immediates: Array<FakeTimer | undefined> = []
+  #immediatesHead = 0
+  #pending = 0
   #ticks: Array<() => void> = []
   /** How many timers were ever set: lets tests assert timer discipline. */
   timersSet = 0
@@ -91,20 +94,23 @@ export class FakeClock implements Clock {
     return this.epoch + this.#now
   }
 
+  /** The handle is the timer itself: clearing it needs no lookup. */
   setTimeout (callback: () => void, ms: number): unknown {
     this.timersSet++
-    return this.#schedule(callback, this.#now + nodeDelay(ms))
+    const timer = this.#timer(callback, this.#now + nodeDelay(ms))
+    this.#push(timer)
+    return timer
   }
 
   clearTimeout (handle: unknown): void {
-    const timer = this.#byId.get(handle as number)
-    if (timer === undefined) return
+    const timer = handle as FakeTimer | undefined
+    if (timer?.callback === undefined) return
     timer.callback = undefined
-    this.#byId.delete(timer.id)
+    this.#pending--
   }
 
   setImmediate (callback: () => void): void {
-    this.#schedule(callback, this.#now)
+    this.#immediates.push(this.#timer(callback, this.#now))
   }
 
   nextTick (callback: () => void): void {
@@ -113,7 +119,7 @@ export class FakeClock implements Clock {
 
   /** Timers set and not yet fired nor cleared. */
   get pending (): number {
-    return this.#byId.size
+    return this.#pending
   }
 
   /** Due time of the earliest pending timer, or `undefined` when none is pending. */
@@ -148,16 +154,15 @@ export class FakeClock implements Clock {
     return true
   }
 
-  #schedule (callback: () => void, at: number): number {
-    const timer: FakeTimer = { id: this.#nextId++, at, callback }
-    this.#byId.set(timer.id, timer)
-    this.#push(timer)
-    return timer.id
+  #timer (callback: () => void, at: number): FakeTimer {
+    this.#pending++
+    return { id: this.#nextId++, at, callback }
   }
 
   #runTimer (timer: FakeTimer): void {
-    this.#pop()
-    this.#byId.delete(timer.id)
+    if (this.#immediatesHead < this.#immediates.length && this.#immediates[this.#immediatesHead] === timer) this.#shiftImmediate()
+    else this.#pop()
+    this.#pending--
     this.#now = timer.at
     const callback = timer.callback as () => void
     timer.callback = undefined
@@ -177,11 +182,26 @@ export class FakeClock implements Clock {
     }
   }
 
-  /** The heap's top after dropping cleared timers from it. */
+  /** The next timer to run: the heap's top (after dropping cleared timers) or the oldest immediate, whichever comes first. */
   #earliest (): FakeTimer | undefined {
     const heap = this.#heap
     while (heap.length > 0 && (heap[0] as FakeTimer).callback === undefined) this.#pop()
-    return heap[0]
+    const top = heap[0]
+    const immediate = this.#immediates[this.#immediatesHead]
+    if (immediate === undefined) return top
+    return top === undefined || before(immediate, top) ? immediate : top
+  }
+
+  #shiftImmediate (): void {
+    // Let go of the ran timer (and its callback's closure) at once.
+    this.#immediates[this.#immediatesHead++] = undefined
+    if (this.#immediatesHead === this.#immediates.length) {
+      this.#immediates = []
+      this.#immediatesHead = 0
+    } else if (this.#immediatesHead > 1024 && this.#immediatesHead * 2 > this.#immediates.length) {
+      this.#immediates = this.#immediates.slice(this.#immediatesHead)
+      this.#immediatesHead = 0
+    }
   }
 
   #push (timer: FakeTimer): void {

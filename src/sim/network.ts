@@ -199,7 +199,8 @@ class SimHost implements Transport {
       client.peer = accepted
       this.net.connectionsOpened += 2
       listener.accept(accepted)
-      this.net.clock.setTimeout(() => this.net.send(target.hostname, this.name, () => { if (!client.destroyed) ready({ publicKey: server.publicKey }) }), this.net.handshakeDelay())
+      const readyAt = this.net.clock.now() + this.net.handshakeDelay() + this.net.latency(target.hostname, this.name)
+      this.net.deliverAt(target.hostname, this.name, readyAt, () => { if (!client.destroyed) ready({ publicKey: server.publicKey }) })
     })
     return client
   }

@@ -85,17 +85,27 @@ export class Ledger {
     const queued = new Map<string, number>()
     const held = new Map<string, number>()
     const perTower: number[] = []
-    for (const tower of towers) {
-      for (const message of tower.peek()) queued.set(message.id, (queued.get(message.id) ?? 0) + 1)
-      const all = tower.peek({ inFlight: true })
-      perTower.push(all.length)
-      for (const message of all) held.set(message.id, (held.get(message.id) ?? 0) + 1)
-    }
     const twice: string[] = []
-    for (const [id, count] of strict ? held : queued) {
-      if (count < 2 || !this.#injected.has(id)) continue
+    const heldTwice = (id: string): void => {
+      if (!this.#injected.has(id)) return
       if (this.#mayDuplicate.has(id)) this.#duplicated.add(id)
       else twice.push(id)
+    }
+    for (const tower of towers) {
+      // One look per tower: peek lists the queue first, then what is in flight.
+      const all = tower.peek({ inFlight: true })
+      const queuedHere = tower.stats().queued
+      perTower.push(all.length)
+      for (let i = 0; i < all.length; i++) {
+        const id = (all[i] as { id: string }).id
+        const count = (held.get(id) ?? 0) + 1
+        held.set(id, count)
+        if (strict && count === 2) heldTwice(id)
+        if (i >= queuedHere) continue
+        const queuedCount = (queued.get(id) ?? 0) + 1
+        queued.set(id, queuedCount)
+        if (!strict && queuedCount === 2) heldTwice(id)
+      }
     }
     if (twice.length > 0) throw new ConservationViolation(`${twice.length} message(s) held twice, e.g. ${twice[0]}`, twice)
     const missing: string[] = []

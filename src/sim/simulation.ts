@@ -187,6 +187,8 @@ export class Simulation {
   /** acked counts of towers that are gone, so network-wide hops keep counting them. */
   #ackedOfGone = 0
   #held = 0
+  /** Towers closing right now: while none is, every live tower is staying. */
+  #leavingNow = 0
   /** Towers' promises under way (init, announce, close): while any is, the loop yields after every event. */
   #pending = 0
   #fullDiscoveryAt: number | undefined
@@ -318,7 +320,7 @@ export class Simulation {
       const at = pick(this.#random, 1000)
       const target = pick(this.#random, 1 << 30)
       this.clock.setTimeout(() => {
-        const live = this.#live.filter(member => !member.leaving)
+        const live = this.#staying()
         const member = live[target % live.length]
         if (member !== undefined) this.ledger.inject(member.tower.enqueue(`message ${i}`))
       }, at)
@@ -383,7 +385,7 @@ export class Simulation {
   }
 
   #victim (): SimTower | undefined {
-    const candidates = this.#live.filter(member => !member.leaving)
+    const candidates = this.#staying()
     // The network keeps at least two towers: there is no network with fewer.
     if (candidates.length <= 2) return undefined
     return candidates[pick(this.#random, candidates.length)]
@@ -404,6 +406,7 @@ export class Simulation {
     const victim = this.#victim()
     if (victim === undefined) return
     victim.leaving = true
+    this.#leavingNow++
     this.#counts.leaves++
     this.#pending++
     victim.tower.close().finally(() => { this.#pending-- }).then(() => {
@@ -420,7 +423,7 @@ export class Simulation {
     this.#pending++
     const member = await this.#startTower().finally(() => { this.#pending-- })
     member.joinedAt = this.#counts.joins <= TRACKED_JOINS ? this.clock.now() : undefined
-    const others = this.#live.filter(other => !other.leaving)
+    const others = [...this.#staying()]
     this.#live.push(member)
     if (this.#tracer !== undefined) this.#watchTracer(member, this.#tracer.id)
     for (let k = 0; k < this.options.joinAnnounces && others.length > 0; k++) {
@@ -454,7 +457,13 @@ export class Simulation {
     const index = this.#live.indexOf(member)
     if (index === -1) return
     this.#live.splice(index, 1)
+    if (member.leaving) this.#leavingNow--
     this.#ackedOfGone += member.tower.stats().acked
+  }
+
+  /** The live towers not closing: the list itself while none is closing, which spares a copy per injected message. */
+  #staying (): readonly SimTower[] {
+    return this.#leavingNow === 0 ? this.#live : this.#live.filter(member => !member.leaving)
   }
 
   #lookForFullDiscovery (): void {

@@ -2,13 +2,27 @@ import { BinaryWriter } from '@bufbuild/protobuf/wire'
 import { Frame } from '../gen/clacks/v1/frame.js'
 import { clearMessageRecord, MAX_ACK_FRAME_BYTES, newMessageRecord, rangeOf, recordFrameSize, recordOfMessage, writeAckFrame, writeRecordFrame, writeRecordFrameHead, writeRecordFrameTail, type MessageRecord } from './message-fast-path.js'
 
+/** One writer for every frame encodeFrame makes (a connection's Hello and Welcome, a Goodbye): a new one each time cost an allocation per frame. */
+let writer = new BinaryWriter()
+const REUSED_WRITER_BYTES = 4096
+
 /**
  * Encodes one frame in protobuf's delimited form: the body's length as a
  * varint, then the body, in a single buffer. Uses the generated code: this is
  * the reference the fast path in FrameBatch is checked against.
  */
 export function encodeFrame (frame: Frame): Uint8Array {
-  return Frame.encode(frame, new BinaryWriter().fork()).join().finish()
+  let bytes: Uint8Array
+  try {
+    bytes = Frame.encode(frame, writer.fork()).join().finish()
+  } catch (error) {
+    // A field out of range stops the encoder half-way: the next frame starts with a clean writer.
+    writer = new BinaryWriter()
+    throw error
+  }
+  // finish() copies out and rewinds, keeping the writer's memory for the next frame, unless a rare big one grew it.
+  if (bytes.length > REUSED_WRITER_BYTES) writer = new BinaryWriter()
+  return bytes
 }
 
 /**

@@ -55,6 +55,28 @@ t.test('FakeClock: timers in due order, ties in creation order; immediates after
   t.equal(clock.pending, 0)
 })
 
+t.test('FakeClock: an immediate waits for the timers already due at its instant, and for earlier immediates; pending counts both', async t => {
+  const clock = new FakeClock()
+  const order: string[] = []
+  clock.setTimeout(() => {
+    order.push('x@2')
+    clock.setImmediate(() => {
+      order.push('immediate 1')
+      clock.setImmediate(() => order.push('immediate 3'))
+    })
+    clock.setImmediate(() => order.push('immediate 2'))
+    t.equal(clock.pending, 4, 'y, z and two immediates')
+  }, 2)
+  clock.setTimeout(() => order.push('y@2'), 2)
+  clock.setTimeout(() => order.push('z@3'), 3)
+  clock.advance(5)
+  t.same(order, ['x@2', 'y@2', 'immediate 1', 'immediate 2', 'immediate 3', 'z@3'])
+  t.equal(clock.pending, 0)
+  clock.clearTimeout(clock.setTimeout(() => order.push('never'), 1))
+  t.equal(clock.pending, 0, 'a cleared timer is not pending')
+  t.equal(clock.nextDue, undefined)
+})
+
 t.test('the ignore fault would have caught issue 16: with ignore() giving up in-flight messages at once, the oracle sees them held twice', async t => {
   const busy = { towers: 10, messages: 2000, duration: 5, seed: 11, topology: 'full' as const, latency: [20, 50] as [number, number], faults: { ignore: 60 }, towerOptions: { sendrate: 200 } }
   const healthy = await new Simulation(busy).run()
