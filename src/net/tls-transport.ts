@@ -1,4 +1,5 @@
-import { connect, createSecureContext, createServer, type SecureContext, type Server, type TLSSocket } from 'node:tls'
+import { isIP, type TcpNetConnectOpts } from 'node:net'
+import { connect, type ConnectionOptions, createSecureContext, createServer, type SecureContext, type Server, type TLSSocket } from 'node:tls'
 import { ListenError, ProtocolError } from '../errors.js'
 import type { ByteStream, DialTarget, Listener, PeerIdentity, Transport } from './transport.js'
 import { publicKeyFingerprint } from './trust.js'
@@ -15,6 +16,12 @@ export interface TlsSettings {
   handshakeTimeout: number
   /** Mutual TLS (trust 'ca'): dialers show their certificate too, and the listener requires one signed by `ca`. */
   mutual: boolean
+  /**
+   * The IPv4 loopback address the tower listens on, if it does (127.0.0.2, say):
+   * dials to other loopback addresses leave from it, as a tower on its own
+   * host would, rather than all from 127.0.0.1.
+   */
+  loopbackSource?: string
 }
 
 /**
@@ -39,14 +46,20 @@ export class TlsTransport implements Transport {
   }
 
   dial (target: DialTarget, ready: (peer: PeerIdentity) => void): ByteStream {
-    const socket: TLSSocket = connect({
+    const options: ConnectionOptions & TcpNetConnectOpts = {
       host: target.hostname,
       port: target.port,
       ALPNProtocols: [ALPN_PROTOCOL],
       secureContext: this.#dialContext,
       rejectUnauthorized: this.#settings.ca !== undefined,
-      servername: isIpLiteral(target.hostname) ? undefined : target.hostname
-    })
+      servername: isIpLiteral(target.hostname) ? undefined : target.hostname,
+      // Towers on one machine's loopback addresses then look to each other like the separate
+      // hosts they stand for: otherwise every connection comes from 127.0.0.1, one source for the
+      // per-source bounds, and the hint budget of one host throttles the whole local network.
+      localAddress: this.#settings.loopbackSource !== undefined && isIpv4Loopback(target.hostname) ? this.#settings.loopbackSource : undefined
+    }
+    // tls.connect hands the TCP options (localAddress among them) to net.connect; @types/node leaves them out.
+    const socket: TLSSocket = connect(options)
     socket.setNoDelay(true)
     socket.once('secureConnect', () => {
       if (socket.alpnProtocol !== ALPN_PROTOCOL) socket.destroy(new ProtocolError(`peer does not speak ${ALPN_PROTOCOL}`))
@@ -113,4 +126,9 @@ class TlsListener implements Listener {
 
 function isIpLiteral (hostname: string): boolean {
   return /^[\d.]+$/.test(hostname) || hostname.includes(':')
+}
+
+/** Whether an address is an IPv4 loopback literal (127.0.0.0/8). */
+export function isIpv4Loopback (hostname: string): boolean {
+  return isIP(hostname) === 4 && hostname.startsWith('127.')
 }

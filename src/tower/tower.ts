@@ -9,7 +9,7 @@ import { checkKeyPair, generateCertificate } from '../net/certs.js'
 import { Backoff, type BackoffPolicy } from '../net/backoff.js'
 import { InboundConnection, type AcceptorHost, type DialerAddress } from '../net/inbound.js'
 import { Link, type LinkHost, type ReturnReason } from '../net/link.js'
-import { TlsTransport } from '../net/tls-transport.js'
+import { isIpv4Loopback, TlsTransport } from '../net/tls-transport.js'
 import type { ByteStream, Listener, Transport } from '../net/transport.js'
 import { SessionTable } from '../net/sessions.js'
 import { PinStore, type UntrustedTower } from '../net/trust.js'
@@ -169,12 +169,14 @@ export class Tower extends EventEmitter<TowerEvents> {
     const { pair, options } = parseInitArgs(args)
     this.#options = resolveOptions(options)
     const o = this.#options
+    const bind = o.bind ?? (isBindable(o.hostname) ? o.hostname : undefined)
     let transport = o.transport
     if (transport === undefined) {
       const { key, cert } = pair ?? await generateCertificate({ hostname: o.hostname })
       if (pair !== undefined) checkKeyPair(key.toString(), cert.toString())
       // Under trust 'ca' both sides show a certificate signed by the CA, and both check it.
-      transport = new TlsTransport({ key, cert, ca: o.ca, handshakeTimeout: o.handshakeTimeout, mutual: o.trust === 'ca' })
+      const loopbackSource = bind !== undefined && isIpv4Loopback(bind) ? bind : undefined
+      transport = new TlsTransport({ key, cert, ca: o.ca, handshakeTimeout: o.handshakeTimeout, mutual: o.trust === 'ca', loopbackSource })
     }
     if (this.#state !== 'created') throw new AlreadyStartedError(this.#state)
     this.#state = 'starting'
@@ -193,7 +195,6 @@ export class Tower extends EventEmitter<TowerEvents> {
       this.#state = 'closed'
       throw error
     }
-    const bind = o.bind ?? (isBindable(o.hostname) ? o.hostname : undefined)
     try {
       this.#listener = await transport.listen(bind, o.port, stream => this.#accept(stream))
       this.#self = { hostname: o.hostname, port: this.#listener.port }
