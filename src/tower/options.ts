@@ -77,6 +77,15 @@ export interface TowerOptions {
    * probe its own network. @default undefined (decided by hostname)
    */
   allowLocalHints: boolean | undefined
+  /**
+   * Whether each loopback or private address counts as a source of its own
+   * for the dial budget and the hint quotas, instead of its whole /24 (/48
+   * for IPv6). Towers of one cluster often share a /24 (a LAN, a pod
+   * network); counted as one source, they let each other dial at most 2 new
+   * towers a second between them, and 25 of them took twice as long to
+   * know each other (docs/scale.md). Public addresses are always grouped. @default false
+   */
+  localSourcesByAddress: boolean
   /** PEM CA certificate(s): when set, peers' certificates are verified against it. @default undefined (not verified) */
   ca: string | Buffer | undefined
   /**
@@ -134,6 +143,7 @@ export const DEFAULT_OPTIONS: Readonly<TowerOptions> = Object.freeze({
   backoffMax: 30_000,
   drainTimeout: 10_000,
   allowLocalHints: undefined,
+  localSourcesByAddress: false,
   ca: undefined,
   trust: 'open',
   pinFile: undefined,
@@ -181,6 +191,7 @@ const RULES: Record<keyof TowerOptions, Rule> = {
   backoffMax: positiveInteger,
   drainTimeout: positiveInteger,
   allowLocalHints: v => v === undefined || typeof v === 'boolean' ? undefined : 'must be true, false or undefined',
+  localSourcesByAddress: v => typeof v === 'boolean' ? undefined : 'must be true or false',
   ca: v => v === undefined || typeof v === 'string' || Buffer.isBuffer(v) ? undefined : 'must be PEM text or a Buffer',
   trust: v => TRUST_MODES.includes(v as TrustMode) ? undefined : `must be one of ${TRUST_MODES.join(', ')}`,
   pinFile: optionalString,

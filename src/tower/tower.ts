@@ -581,7 +581,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     announced: (link, tower) => {
       this.#peers.markSuccess(link.peer)
       const origin = addressKey(tower.hostname, tower.port) === link.peer.key ? 'self' : 'hint'
-      this.#learn(tower, { origin, source: sourceGroup(link.peer.hostname) })
+      this.#learn(tower, { origin, source: this.#sourceOf(link.peer.hostname) })
     },
     connectedChanged: delta => { this.#outboundConnections += delta },
     retired: link => {
@@ -680,13 +680,13 @@ export class Tower extends EventEmitter<TowerEvents> {
         this.#counters.ignoredRefused++
         return false
       }
-      this.#reinstate(this.#learn(dialer, { origin: 'self', source: sourceGroup(dialer.remoteAddress) }, dialer.key))
+      this.#reinstate(this.#learn(dialer, { origin: 'self', source: this.#sourceOf(dialer.remoteAddress) }, dialer.key))
       return true
     },
     take: (message, from) => this.#take(message, from),
     announced: (tower, from) => {
       const key = addressKey(tower.hostname, tower.port)
-      this.#reinstate(this.#learn(tower, { origin: key === from.key ? 'self' : 'hint', source: sourceGroup(from.remoteAddress) }, key))
+      this.#reinstate(this.#learn(tower, { origin: key === from.key ? 'self' : 'hint', source: this.#sourceOf(from.remoteAddress) }, key))
     },
     released: connection => {
       this.#inbound.delete(connection)
@@ -726,7 +726,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     }
     // Taken (queued, or dropped by the application's filter): the sender and its friend count.
     if (friend !== undefined && friendKey !== undefined && this.#peers.getByKey(friendKey) === undefined) {
-      this.#learn({ hostname: friend.hostname, port: friend.port }, { origin: 'hint', source: sourceGroup(from.remoteAddress) }, friendKey)
+      this.#learn({ hostname: friend.hostname, port: friend.port }, { origin: 'hint', source: this.#sourceOf(from.remoteAddress) }, friendKey)
     }
     this.#reinstate(this.#peers.getByKey(from.key))
     this.#counters.received++
@@ -776,6 +776,11 @@ export class Tower extends EventEmitter<TowerEvents> {
       this.#friendKeys.set(friend, key)
     }
     return key
+  }
+
+  /** The source an address counts under for the dial budget and the hint quotas (see the localSourcesByAddress option). */
+  #sourceOf (address: string): string {
+    return this.#options.localSourcesByAddress && isLocalAddress(address) ? address.toLowerCase() : sourceGroup(address)
   }
 
   #refuse (reason: RefusalReason): RefusalReason {
