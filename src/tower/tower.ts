@@ -23,7 +23,7 @@ import { PEER_STATUSES, PeerTable, unverifiedSource, type Learned, type Peer, ty
 import { MessageQueue } from './queue.js'
 import { parseInitArgs } from './init-args.js'
 import { maxFrameBytes, resolveOptions, type FilterResult, type MessageFilter, type TowerOptions } from './options.js'
-import { emptyCounters, type TowerStats } from './stats.js'
+import { copyCounters, emptyCounters, type TowerStats } from './stats.js'
 
 const debug = debuglog('clacks')
 
@@ -374,8 +374,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     }
     const peers = {} as Record<PeerStatus, number>
     for (const status of PEER_STATUSES) peers[status] = this.#peers.count(status)
-    return {
-      ...this.#counters,
+    return Object.assign(copyCounters(this.#counters), {
       queued: this.#queue.length,
       queuedBytes: this.#queue.bytes,
       inFlight,
@@ -388,7 +387,7 @@ export class Tower extends EventEmitter<TowerEvents> {
       sessions: this.#sessions.size,
       dialsHandshaking: this.#dialBudget.handshaking,
       hintsRefused: this.#peers.refusedSourceQuota
-    }
+    })
   }
 
   /**
