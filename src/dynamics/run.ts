@@ -1,6 +1,8 @@
 import { generateCertificate } from '../net/certs.js'
+import { DelayedTransport } from '../net/delayed-transport.js'
+import { TlsTransport } from '../net/tls-transport.js'
 import { Simulation } from '../sim/simulation.js'
-import type { TowerOptions } from '../tower/options.js'
+import { DEFAULT_OPTIONS, type TowerOptions } from '../tower/options.js'
 import { Tower } from '../tower/tower.js'
 import { makeLayout, type DynamicsTopology, type Layout } from './layout.js'
 import { Recorder, type Frame, type Observed, type Stall } from './recorder.js'
@@ -20,8 +22,10 @@ export interface DynamicsOptions {
   duration: number
   /** Each tower's messages per second. */
   sendrate: number
-  /** One-way link latency in ms, fixed or [min, max] (the simulator only: loopback is what it is). */
+  /** The simulator's one-way link latency in ms, fixed or [min, max]. */
   latency: number | [number, number]
+  /** Real towers: one-way delay in ms added to every link on top of loopback's (0: loopback as it is). */
+  realLatency: number
   payloadBytes: number
   seed: number
   /** Anything else for every tower (peerPolicy, maxInFlight …). */
@@ -42,6 +46,7 @@ export const DEFAULT_DYNAMICS: DynamicsOptions = {
   duration: 30,
   sendrate: 100,
   latency: 5,
+  realLatency: 0,
   payloadBytes: 64,
   seed: 1,
   towerOptions: {}
@@ -125,13 +130,17 @@ const START_BATCH = 50
 
 async function runReal (options: DynamicsOptions, layout: Layout): Promise<Recorder> {
   const { key, cert } = await generateCertificate({ hostname: 'localhost' })
+  // One transport for every tower (they share the key pair); with added latency, one meter of what the wire holds.
+  const tls = new TlsTransport({ key, cert, ca: undefined, handshakeTimeout: options.towerOptions.handshakeTimeout ?? DEFAULT_OPTIONS.handshakeTimeout, mutual: false })
+  const delayed = options.realLatency > 0 ? new DelayedTransport(tls, options.realLatency) : undefined
+  const transport = delayed ?? tls
   const towers: Observed[] = []
   try {
     for (let first = 0; first < layout.towers; first += START_BATCH) {
       const batch = []
       for (let i = first; i < Math.min(layout.towers, first + START_BATCH); i++) {
         const tower = new Tower()
-        batch.push(tower.init(key, cert, { ...options.towerOptions, hostname: loopbackHost(i), port: 0, sendrate: options.sendrate }).then(() => tower))
+        batch.push(tower.init({ ...options.towerOptions, transport, hostname: loopbackHost(i), port: 0, sendrate: options.sendrate }).then(() => tower))
       }
       for (const tower of await Promise.all(batch)) towers.push({ name: tower.hostname, tower })
     }
@@ -143,7 +152,7 @@ async function runReal (options: DynamicsOptions, layout: Layout): Promise<Recor
     injectAll(recorder, options, layout)
     for (let second = 1; second <= options.duration; second++) {
       await sleepUntil(recorder, second * 1000)
-      const frame = recorder.sample()
+      const frame = recorder.sample(delayed?.bytesInTransit)
       options.onFrame?.(frame)
       if (options.until?.(frame, layout) === true) break
     }

@@ -1,6 +1,6 @@
 import type { PeerPolicy } from '../tower/peer-table.js'
 import type { Figure } from './report.js'
-import { runDynamics, type DynamicsOptions, type DynamicsResult } from './run.js'
+import { runDynamics, type DynamicsOptions, type DynamicsResult, type Engine } from './run.js'
 import { lineChart } from './svg.js'
 
 /** A study: figures for the report and lines for the terminal. */
@@ -89,6 +89,7 @@ function spread (run: DynamicsResult): number {
 }
 
 export interface CapacityPoint {
+  engine: Engine
   latencyMs: number
   maxInFlight: number | undefined
   /** Network-wide rate the towers were set to: towers x sendrate x payload. */
@@ -98,56 +99,69 @@ export interface CapacityPoint {
   /** Payload bytes not in any queue (held − queued), averaged over the second half. */
   inTransitBytes: number
   queuedBytes: number
+  /** Bytes on the wire (frames, Acks and handshakes included) when the engine sees them, averaged over the second half. */
+  wireBytes: number | undefined
 }
 
 /**
- * The spec's capacity claim, in the simulator: held = latency x rate +
- * queues. Sweeps link latency at a fixed load (and once with a one-message
- * window per link), measuring what is in transit against latency x rate.
+ * The spec's capacity claim: held = latency x rate + queues. Sweeps link
+ * latency at a fixed load (and once with a one-message window per link) on
+ * each engine — the simulator's latency, or real TLS towers whose links are
+ * delayed by a DelayedTransport — measuring what is in transit against
+ * latency x rate.
  */
-export async function capacityStudy (base: DynamicsOptions, latencies: readonly number[], progress: Progress): Promise<Study> {
+export async function capacityStudy (base: DynamicsOptions, latencies: readonly number[], engines: readonly Engine[], progress: Progress): Promise<Study> {
   const points: CapacityPoint[] = []
-  for (const maxInFlight of [undefined, 1]) {
-    for (const latencyMs of latencies) {
-      const towerOptions = maxInFlight === undefined ? base.towerOptions : { ...base.towerOptions, maxInFlight }
-      const run = await runDynamics({ ...base, engine: 'sim', latency: latencyMs, towerOptions, onFrame: undefined })
-      const steady = run.frames.slice(Math.floor(run.frames.length / 2))
-      const mean = (f: (frame: (typeof steady)[number]) => number): number => steady.reduce((s, frame) => s + f(frame), 0) / Math.max(1, steady.length)
-      const held = base.messages * base.payloadBytes
-      const point: CapacityPoint = {
-        latencyMs,
-        maxInFlight,
-        nominalBytesPerS: run.layout.towers * base.sendrate * base.payloadBytes,
-        measuredBytesPerS: mean(f => f.hops) * base.payloadBytes,
-        inTransitBytes: mean(f => held - f.queuedBytes),
-        queuedBytes: mean(f => f.queuedBytes)
+  for (const engine of engines) {
+    for (const maxInFlight of [undefined, 1]) {
+      for (const latencyMs of latencies) {
+        const towerOptions = maxInFlight === undefined ? base.towerOptions : { ...base.towerOptions, maxInFlight }
+        const run = await runDynamics({ ...base, engine, latency: latencyMs, realLatency: latencyMs, towerOptions, onFrame: undefined })
+        const steady = run.frames.slice(Math.floor(run.frames.length / 2))
+        const mean = (f: (frame: (typeof steady)[number]) => number): number => steady.reduce((s, frame) => s + f(frame), 0) / Math.max(1, steady.length)
+        const held = base.messages * base.payloadBytes
+        const point: CapacityPoint = {
+          engine,
+          latencyMs,
+          maxInFlight,
+          nominalBytesPerS: run.layout.towers * base.sendrate * base.payloadBytes,
+          measuredBytesPerS: mean(f => f.hops) * base.payloadBytes,
+          inTransitBytes: mean(f => held - f.queuedBytes),
+          queuedBytes: mean(f => f.queuedBytes),
+          wireBytes: steady.every(f => f.wireBytes !== undefined) ? mean(f => f.wireBytes ?? 0) : undefined
+        }
+        points.push(point)
+        progress(`capacity: ${capacityLine(point)}`)
       }
-      points.push(point)
-      progress(`capacity: latency ${latencyMs} ms${maxInFlight === undefined ? '' : `, maxInFlight ${maxInFlight}`}: rate ${Math.round(point.measuredBytesPerS)} B/s (set ${point.nominalBytesPerS}), in transit ${Math.round(point.inTransitBytes)} B, latency x rate ${Math.round((latencyMs / 1000) * point.measuredBytesPerS)} B, queued ${Math.round(point.queuedBytes)} B`)
     }
   }
-  const x = (p: CapacityPoint): number => (p.latencyMs / 1000) * p.nominalBytesPerS
-  const defaults = points.filter(p => p.maxInFlight === undefined)
-  const windowed = points.filter(p => p.maxInFlight !== undefined)
+  // x is the formula's first term with the rate each run achieved: a point on the diagonal is the formula holding.
+  const x = (p: CapacityPoint): number => (p.latencyMs / 1000) * p.measuredBytesPerS
   const held = base.messages * base.payloadBytes
+  const of = (engine: Engine, windowed: boolean): CapacityPoint[] => points.filter(p => p.engine === engine && (p.maxInFlight !== undefined) === windowed)
+  const xs = points.map(x).sort((a, b) => a - b)
   const svg = lineChart({
     title: 'Capacity: bytes in transit against latency × rate',
-    x: 'latency × rate set (bytes)',
+    x: 'latency × measured rate (bytes)',
     y: 'bytes',
     logX: true,
     logY: true,
     series: [
-      { name: 'spec: latency × rate set', points: defaults.map(p => [x(p), x(p)]), dashed: true },
-      { name: 'in transit, measured', points: defaults.map(p => [x(p), p.inTransitBytes]), markers: true },
-      { name: 'latency × rate measured', points: defaults.map(p => [x(p), (p.latencyMs / 1000) * p.measuredBytesPerS]) },
-      { name: 'in transit, maxInFlight 1', points: windowed.map(p => [x(p), p.inTransitBytes]), markers: true },
-      { name: 'in queues, measured', points: defaults.map(p => [x(p), Math.max(1, p.queuedBytes)]), markers: true },
-      { name: 'everything injected', points: defaults.map(p => [x(p), held]), dashed: true }
+      { name: 'spec: in transit = latency × rate', points: xs.map(v => [v, v]), dashed: true },
+      ...engines.map(engine => ({ name: `in transit (${engine})`, points: of(engine, false).map((p): [number, number] => [x(p), p.inTransitBytes]), markers: true })),
+      ...engines.map(engine => ({ name: `in transit, maxInFlight 1 (${engine})`, points: of(engine, true).map((p): [number, number] => [x(p), p.inTransitBytes]), markers: true })),
+      ...engines.map(engine => ({ name: `in queues (${engine})`, points: of(engine, false).map((p): [number, number] => [x(p), Math.max(1, p.queuedBytes)]), markers: true })),
+      { name: 'everything injected', points: [[xs[0] ?? 1, held], [xs.at(-1) ?? 1, held]], dashed: true }
     ]
   })
-  const lines = points.map(p => `L ${p.latencyMs} ms${p.maxInFlight === undefined ? '' : ' (window 1)'}: set ${p.nominalBytesPerS} B/s, measured ${Math.round(p.measuredBytesPerS)} B/s; in transit ${Math.round(p.inTransitBytes)} B vs L x rate ${Math.round((p.latencyMs / 1000) * p.measuredBytesPerS)} B (set: ${Math.round(x(p))} B); queued ${Math.round(p.queuedBytes)} B`)
+  const lines = points.map(capacityLine)
   return {
-    figures: [{ file: 'capacity.svg', title: 'Capacity against the spec\'s formula', svg, caption: `${base.width * base.height} towers (${base.topology}), ${base.messages} messages of ${base.payloadBytes} B spread over the towers, sendrate ${base.sendrate}/s each, ${base.duration} simulated s per point, means over the second half. ${lines.join('; ')}.` }],
+    figures: [{ file: 'capacity.svg', title: 'Capacity against the spec\'s formula', svg, caption: `${base.width * base.height} towers (${base.topology}), ${base.messages} messages of ${base.payloadBytes} B spread over the towers, sendrate ${base.sendrate}/s each, ${base.duration} s per point (${engines.join(' and ')}), means over the second half. ${lines.join('; ')}.` }],
     lines
   }
+}
+
+function capacityLine (p: CapacityPoint): string {
+  const wire = p.wireBytes === undefined ? '' : `, on the wire ${Math.round(p.wireBytes)} B`
+  return `${p.engine} L ${p.latencyMs} ms${p.maxInFlight === undefined ? '' : ' (window 1)'}: set ${p.nominalBytesPerS} B/s, measured ${Math.round(p.measuredBytesPerS)} B/s; in transit ${Math.round(p.inTransitBytes)} B vs L x rate ${Math.round((p.latencyMs / 1000) * p.measuredBytesPerS)} B (set: ${Math.round((p.latencyMs / 1000) * p.nominalBytesPerS)} B); queued ${Math.round(p.queuedBytes)} B${wire}`
 }
