@@ -66,6 +66,8 @@ export interface DynamicsResult {
   saturationS: number | undefined
   longestStall: Stall | undefined
   wallMs: number
+  /** The simulator's heap in use at the end of the run over the number of towers (recorder included); undefined for real towers. */
+  heapBytesPerTower: number | undefined
 }
 
 /** Runs one network as the options say and records it. */
@@ -73,7 +75,7 @@ export async function runDynamics (input: Partial<DynamicsOptions> = {}): Promis
   const options = { ...DEFAULT_DYNAMICS, ...input }
   const layout = makeLayout(options.topology, options.width, options.height, options.seed)
   const started = performance.now()
-  const recorder = options.engine === 'sim' ? await runSim(options, layout) : await runReal(options, layout)
+  const { recorder, heapBytesPerTower } = options.engine === 'sim' ? await runSim(options, layout) : { recorder: await runReal(options, layout), heapBytesPerTower: undefined }
   const firstArrival = Array.from(recorder.firstArrival)
   const reached = firstArrival.every(ms => ms >= 0)
   const far = firstArrival[layout.far] ?? -1
@@ -86,7 +88,8 @@ export async function runDynamics (input: Partial<DynamicsOptions> = {}): Promis
     allReachedMs: reached ? Math.max(...firstArrival) : undefined,
     saturationS: recorder.frames.find(frame => frame.discovered >= 1)?.t,
     longestStall: recorder.longestStall,
-    wallMs: performance.now() - started
+    wallMs: performance.now() - started,
+    heapBytesPerTower
   }
 }
 
@@ -97,7 +100,7 @@ function injectAll (recorder: Recorder, options: DynamicsOptions, layout: Layout
   }
 }
 
-async function runSim (options: DynamicsOptions, layout: Layout): Promise<Recorder> {
+async function runSim (options: DynamicsOptions, layout: Layout): Promise<{ recorder: Recorder, heapBytesPerTower: number }> {
   let recorder: Recorder | undefined
   const simulation = new Simulation({
     towers: layout.towers,
@@ -116,8 +119,8 @@ async function runSim (options: DynamicsOptions, layout: Layout): Promise<Record
       if (frame !== undefined) options.onFrame?.(frame)
     }
   })
-  await simulation.run()
-  return recorder as Recorder
+  const summary = await simulation.run()
+  return { recorder: recorder as Recorder, heapBytesPerTower: summary.heapBytesPerTower }
 }
 
 /** 127.0.x.y for tower i: 250 towers per third octet, from 127.0.1.2 (127.0.0.1 is left alone). */

@@ -24,7 +24,7 @@ export async function scaleStudy (base: DynamicsOptions, sizes: readonly number[
     const engine = side * side <= realMax ? 'real' : 'sim'
     const run = await runDynamics({ ...base, engine, width: side, height: side, onFrame: undefined })
     rows.push({ towers: side * side, engine, run })
-    progress(`scale: ${side * side} towers (${engine}): far ${seconds(run.farReachedMs)} s, all ${seconds(run.allReachedMs)} s, saturation ${run.saturationS ?? '—'} s, ${(100 * (run.frames.at(-1)?.discovered ?? 0)).toFixed(1)} % pairs known, wall ${(run.wallMs / 1000).toFixed(0)} s`)
+    progress(`scale: ${side * side} towers (${engine}): far ${seconds(run.farReachedMs)} s, ${run.firstArrival.filter(ms => ms >= 0).length} reached, all ${seconds(run.allReachedMs)} s, saturation ${run.saturationS ?? '—'} s, ${(100 * (run.frames.at(-1)?.discovered ?? 0)).toFixed(1)} % pairs known, wall ${(run.wallMs / 1000).toFixed(0)} s`)
   }
   const series = (engine: string, pick: (run: DynamicsResult) => number | undefined, name: string): { name: string, points: Array<[number, number]>, markers: boolean } => ({
     name: `${name} (${engine})`,
@@ -36,27 +36,48 @@ export async function scaleStudy (base: DynamicsOptions, sizes: readonly number[
   })
   const far = (run: DynamicsResult): number | undefined => run.farReachedMs === undefined ? undefined : run.farReachedMs / 1000
   const saturation = (run: DynamicsResult): number | undefined => run.saturationS
-  const tenth = (run: DynamicsResult): number | undefined => {
+  const reachedCount = (run: DynamicsResult): number => run.firstArrival.filter(ms => ms >= 0).length
+  /** Seconds until this share of the towers had held a message. */
+  const share = (fraction: number) => (run: DynamicsResult): number | undefined => {
     const reached = run.firstArrival.filter(ms => ms >= 0).sort((a, b) => a - b)
-    const ms = reached[Math.ceil(run.firstArrival.length / 10) - 1]
+    const ms = reached[Math.ceil(run.firstArrival.length * fraction) - 1]
     return ms === undefined ? undefined : ms / 1000
   }
+  const hundredth = share(0.01)
+  const tenth = share(0.1)
   const svg = lineChart({
-    title: 'Scale: 10 % of towers reached, far corner reached, discovery saturated',
+    title: 'Scale: 1 % and 10 % of towers reached, far corner reached, discovery saturated',
     x: 'towers (grid)',
     y: 'seconds',
     logX: true,
     logY: true,
     series: [
+      series('real', hundredth, '1 % reached'), series('sim', hundredth, '1 % reached'),
       series('real', tenth, '10 % reached'), series('sim', tenth, '10 % reached'),
       series('real', far, 'far corner'), series('sim', far, 'far corner'),
       series('real', saturation, 'saturation'), series('sim', saturation, 'saturation')
     ]
   })
-  const reachedShare = (run: DynamicsResult): string => `${Math.floor(100 * run.firstArrival.filter(ms => ms >= 0).length / run.firstArrival.length)} % reached (10 % at ${tenth(run)?.toFixed(2) ?? '—'} s)`
-  const table = rows.map(r => `${r.towers} ${r.engine}: far ${seconds(r.run.farReachedMs)} s, ${reachedShare(r.run)}, all ${seconds(r.run.allReachedMs)} s, saturation ${r.run.saturationS ?? `not in ${r.run.options.duration}`} s, pairs known ${(100 * (r.run.frames.at(-1)?.discovered ?? 0)).toFixed(1)} %, wall ${(r.run.wallMs / 1000).toFixed(0)} s`)
+  const reach = lineChart({
+    title: `Towers reached within ${base.duration} s`,
+    x: 'towers (grid)',
+    y: 'towers that have held a message',
+    logX: true,
+    logY: true,
+    series: [
+      { name: 'every tower', points: rows.map(r => [r.towers, r.towers]), dashed: true },
+      series('real', reachedCount, 'reached'), series('sim', reachedCount, 'reached')
+    ]
+  })
+  const heap = (run: DynamicsResult): string => run.heapBytesPerTower === undefined ? '' : `, heap ${(run.heapBytesPerTower / 1024).toFixed(0)} KiB per tower`
+  const reachedShare = (run: DynamicsResult): string => `${reachedCount(run)} reached (${(100 * reachedCount(run) / run.firstArrival.length).toFixed(1)} %; 1 % at ${hundredth(run)?.toFixed(2) ?? '—'} s, 10 % at ${tenth(run)?.toFixed(2) ?? '—'} s)`
+  const table = rows.map(r => `${r.towers} ${r.engine}: far ${seconds(r.run.farReachedMs)} s, ${reachedShare(r.run)}, all ${seconds(r.run.allReachedMs)} s, saturation ${r.run.saturationS ?? `not in ${r.run.options.duration}`} s, pairs known ${(100 * (r.run.frames.at(-1)?.discovered ?? 0)).toFixed(1)} %, hops ${r.run.frames.reduce((s, f) => s + f.hops, 0)}, wall ${(r.run.wallMs / 1000).toFixed(0)} s${heap(r.run)}`)
+  const caption = `Each point one run (${base.messages} message(s) at a corner, sendrate ${base.sendrate}, ${base.duration} s; real towers up to ${realMax}, simulated beyond).`
   return {
-    figures: [{ file: 'scale.svg', title: 'Scale curve', svg, caption: `Each point one run (${base.messages} message(s) at a corner, sendrate ${base.sendrate}, ${base.duration} s; real towers up to ${realMax}, simulated beyond). A missing point was not reached within the run. ${table.join('; ')}.` }],
+    figures: [
+      { file: 'scale.svg', title: 'Scale curve', svg, caption: `${caption} A missing point was not reached within the run. ${table.join('; ')}.` },
+      { file: 'scale-reach.svg', title: 'Scale: reach', svg: reach, caption: `${caption} How many towers the message(s) reached; the dashed line is every tower.` }
+    ],
     lines: table
   }
 }
