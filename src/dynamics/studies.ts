@@ -167,6 +167,7 @@ export async function capacityStudy (base: DynamicsOptions, latencies: readonly 
     y: 'bytes',
     logX: true,
     logY: true,
+    legend: 'bottom-right',
     series: [
       { name: 'spec: in transit = latency × rate', points: xs.map(v => [v, v]), dashed: true },
       ...engines.map(engine => ({ name: `in transit (${engine})`, points: of(engine, false).map((p): [number, number] => [x(p), p.inTransitBytes]), markers: true })),
