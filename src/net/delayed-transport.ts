@@ -94,6 +94,11 @@ export class DelayedStream extends EventEmitter implements ByteStream {
   }
 
   write (bytes: Uint8Array, done?: (error?: Error | null) => void): boolean {
+    if (this.destroyed) {
+      // As a destroyed socket does: the writer hears of it, nothing is held.
+      if (done !== undefined) queueMicrotask(() => done(new ConnectionError('write after the connection closed')))
+      return false
+    }
     this.#hold({ at: performance.now() + this.#transport.delayMs, bytes, done })
     this.#held += bytes.byteLength
     this.#transport.bytesInTransit += bytes.byteLength
@@ -107,7 +112,7 @@ export class DelayedStream extends EventEmitter implements ByteStream {
   uncork (): void {}
 
   end (): void {
-    this.#hold({ at: performance.now() + this.#transport.delayMs, bytes: 'end', done: undefined })
+    if (!this.destroyed) this.#hold({ at: performance.now() + this.#transport.delayMs, bytes: 'end', done: undefined })
   }
 
   destroy (error?: Error): void {

@@ -1,5 +1,6 @@
 import { once } from 'node:events'
 import t from 'tap'
+import { ConnectionError } from '../../src/errors.js'
 import { Tower } from '../../src/index.js'
 import { DELAY_HIGH_WATER_BYTES, DelayedTransport, type DelayedStream } from '../../src/net/delayed-transport.js'
 import { TlsTransport } from '../../src/net/tls-transport.js'
@@ -29,6 +30,9 @@ t.test('real TLS on loopback with added delay: a round trip takes two delays, an
     })
   })
   await once(client, 'close')
+  const refused = await new Promise<Error | null | undefined>(resolve => t.equal(client.write(Buffer.from('late'), resolve), false, 'a write after the close is refused'))
+  t.type(refused, ConnectionError, '…and its writer hears of it')
+  t.equal(transport.bytesInTransit, 0, 'nothing held for a closed connection')
 })
 
 t.test('writes arrive in order and whole, write() says when to wait, end() follows the data', async t => {
