@@ -38,7 +38,7 @@ const FLAGS = {
   messages: value('--messages <n>', 'messages injected at the start (default: 1)', integer(0, 10_000_000)),
   inject: value('--inject <where>', 'corner (all at the source, default) or spread (one per tower in turn)', oneOf(['corner', 'spread'] as const)),
   duration: value('--duration <s>', 'seconds recorded (default: 30)', integer(1, 3600)),
-  latency: value('--latency <ms>', 'one-way link latency, or a range such as 1-20 (sim only; default: 5)', latency),
+  latency: value('--latency <ms>', 'one-way link latency in ms: the simulator\'s (a range such as 1-20 too; default: 5), or added to every real link (default: 0)', latency),
   sendrate: value('--sendrate <n>', 'each tower\'s messages per second (default: 100)', rate),
   payload: value('--payload <bytes>', 'payload size (default: 64)', integer(1, 1024 * 1024)),
   engine: value('--engine <name>', 'real (TLS towers on 127.0.x.y in this process) or sim (the simulator; default)', oneOf<Engine>(['real', 'sim'])),
@@ -48,7 +48,7 @@ const FLAGS = {
   study: value('--study <list>', `extra studies: ${STUDIES.join(', ')} (comma-separated)`, studies),
   sizes: value('--sizes <list>', 'tower counts for the scale study (default: 25,100,400,1024,10000)', numbers),
   realMax: value('--real-max <n>', 'largest network the scale study runs with real towers (default: 400)', integer(0, 100_000)),
-  latencies: value('--latencies <list>', 'link latencies in ms for the capacity study (default: 5,20,50,100,200,500,1000,2000)', numbers),
+  latencies: value('--latencies <list>', 'link latencies in ms for the capacity study (default: 5,20,50,100,200,500,1000,2000; with --engine real: 5,20,50,100,200,500,1000)', numbers),
   out: value('--out <dir>', 'folder for index.html, heatmap.gif, the SVG charts and run.json (default: dynamics-report)', (raw: string) => raw)
 }
 
@@ -60,12 +60,13 @@ export function dynamicsCommand (): Command {
   addFlags(command, FLAGS)
   return command.action(async () => {
     const flags = readFlags(command, FLAGS)
-    if (flags.engine === 'real' && flags.latency !== undefined) throw usageError('--latency needs --engine sim: loopback latency is what it is')
+    if (flags.engine === 'real' && Array.isArray(flags.latency)) throw usageError('a latency range needs --engine sim: real links take one fixed delay')
     const options: DynamicsOptions = {
       ...DEFAULT_DYNAMICS,
       ...defined({
         engine: flags.engine, topology: flags.topology, width: flags.width, height: flags.height, messages: flags.messages, inject: flags.inject,
-        duration: flags.duration, latency: flags.latency, sendrate: flags.sendrate, payloadBytes: flags.payload, seed: flags.seed
+        duration: flags.duration, latency: flags.latency, sendrate: flags.sendrate, payloadBytes: flags.payload, seed: flags.seed,
+        realLatency: flags.engine === 'real' && typeof flags.latency === 'number' ? flags.latency : undefined
       }),
       towerOptions: defined({ peerPolicy: flags.policy, handshakeTimeout: flags.handshakeTimeout })
     }
@@ -83,7 +84,10 @@ export function dynamicsCommand (): Command {
         ? await scaleStudy(options, flags.sizes ?? [25, 100, 400, 1024, 10_000], flags.realMax ?? 400, progress)
         : study === 'policy'
           ? await policyStudy(options, PEER_POLICIES, progress)
-          : await capacityStudy({ ...options, topology: 'random', width: 10, height: 10, messages: 2000, inject: 'spread', sendrate: 10, duration: 20 }, flags.latencies ?? [5, 20, 50, 100, 200, 500, 1000, 2000], progress)
+          : options.engine === 'real'
+            // Real towers beside the simulator on the same 25-tower network: 20 s of wall time per point.
+            ? await capacityStudy({ ...options, topology: 'random', width: 5, height: 5, messages: 500, inject: 'spread', sendrate: 10, duration: 20 }, flags.latencies ?? [5, 20, 50, 100, 200, 500, 1000], ['sim', 'real'], progress)
+            : await capacityStudy({ ...options, topology: 'random', width: 10, height: 10, messages: 2000, inject: 'spread', sendrate: 10, duration: 20 }, flags.latencies ?? [5, 20, 50, 100, 200, 500, 1000, 2000], ['sim'], progress)
       figures.push(...result.figures)
       lines.push(...result.lines)
     }

@@ -20,7 +20,7 @@ export function summaryRows (run: DynamicsResult): Array<[string, string]> {
   const stall = run.longestStall
   return [
     ['network', `${run.layout.towers} towers, ${o.topology} ${o.width} x ${o.height}, engine ${o.engine}, peer policy ${o.towerOptions.peerPolicy ?? 'spec'}`],
-    ['load', `${o.messages} message(s) of ${o.payloadBytes} B at the ${o.inject === 'corner' ? 'source corner' : 'towers in turn'}, sendrate ${o.sendrate}/s, ${o.engine === 'sim' ? `latency ${Array.isArray(o.latency) ? o.latency.join('–') : o.latency} ms one way` : 'loopback TLS'}, ${o.duration} s`],
+    ['load', `${o.messages} message(s) of ${o.payloadBytes} B at the ${o.inject === 'corner' ? 'source corner' : 'towers in turn'}, sendrate ${o.sendrate}/s, ${o.engine === 'sim' ? `latency ${Array.isArray(o.latency) ? o.latency.join('–') : o.latency} ms one way` : o.realLatency > 0 ? `loopback TLS + ${o.realLatency} ms one way` : 'loopback TLS'}, ${o.duration} s`],
     ['far tower first reached', seconds(run.farReachedMs)],
     ['every tower reached', seconds(run.allReachedMs)],
     ['discovery saturated (every tower knows every other)', run.saturationS === undefined ? `not within ${o.duration} s (${pct(last?.discovered ?? 0)} of pairs known at the end)` : `${run.saturationS} s`],
@@ -45,7 +45,8 @@ export function runFigures (run: DynamicsResult): Figure[] {
   const reachedPoints: Array<[number, number]> = [[0, 0], ...reached.map((ms, i): [number, number] => [ms / 1000, (100 * (i + 1)) / n])]
   const payload = run.options.payloadBytes
   const held = run.options.messages * payload
-  const latencyS = run.options.engine === 'sim' ? meanLatency(run.options.latency) / 1000 : undefined
+  // Latency the run knows: the simulator's, or the delay added to real links (plain loopback's is not measured).
+  const latencyS = run.options.engine === 'sim' ? meanLatency(run.options.latency) / 1000 : run.options.realLatency > 0 ? run.options.realLatency / 1000 : undefined
   const bytesSeries = [
     { name: 'in queues (payload)', points: frames.map((f): [number, number] => [f.t, f.queuedBytes]) },
     { name: 'in transit: held − queued (payload)', points: frames.map((f): [number, number] => [f.t, held - f.queuedBytes]) },
@@ -53,7 +54,7 @@ export function runFigures (run: DynamicsResult): Figure[] {
   ]
   if (latencyS !== undefined) {
     bytesSeries.push({ name: 'spec: latency × rate (payload)', points: frames.map((f): [number, number] => [f.t, latencyS * f.hops * payload]), dashed: true })
-    bytesSeries.push({ name: 'on the wire, every byte (sim)', points: frames.map((f): [number, number] => [f.t, f.wireBytes ?? 0]) })
+    bytesSeries.push({ name: `on the wire, every byte (${run.options.engine})`, points: frames.map((f): [number, number] => [f.t, f.wireBytes ?? 0]) })
   }
   return [
     {

@@ -1,6 +1,8 @@
 import { generateCertificate } from '../net/certs.js'
+import { DelayedTransport } from '../net/delayed-transport.js'
+import { TlsTransport } from '../net/tls-transport.js'
 import { Simulation } from '../sim/simulation.js'
-import type { TowerOptions } from '../tower/options.js'
+import { DEFAULT_OPTIONS, type TowerOptions } from '../tower/options.js'
 import { Tower } from '../tower/tower.js'
 import { makeLayout, type DynamicsTopology, type Layout } from './layout.js'
 import { Recorder, type Frame, type Observed, type Stall } from './recorder.js'
@@ -20,8 +22,10 @@ export interface DynamicsOptions {
   duration: number
   /** Each tower's messages per second. */
   sendrate: number
-  /** One-way link latency in ms, fixed or [min, max] (the simulator only: loopback is what it is). */
+  /** The simulator's one-way link latency in ms, fixed or [min, max]. */
   latency: number | [number, number]
+  /** Real towers: one-way delay in ms added to every link on top of loopback's (0: loopback as it is). */
+  realLatency: number
   payloadBytes: number
   seed: number
   /** Anything else for every tower (peerPolicy, maxInFlight …). */
@@ -42,6 +46,7 @@ export const DEFAULT_DYNAMICS: DynamicsOptions = {
   duration: 30,
   sendrate: 100,
   latency: 5,
+  realLatency: 0,
   payloadBytes: 64,
   seed: 1,
   towerOptions: {}
@@ -61,6 +66,8 @@ export interface DynamicsResult {
   saturationS: number | undefined
   longestStall: Stall | undefined
   wallMs: number
+  /** The simulator's heap in use at the end of the run over the number of towers (recorder included); undefined for real towers. */
+  heapBytesPerTower: number | undefined
 }
 
 /** Runs one network as the options say and records it. */
@@ -68,7 +75,7 @@ export async function runDynamics (input: Partial<DynamicsOptions> = {}): Promis
   const options = { ...DEFAULT_DYNAMICS, ...input }
   const layout = makeLayout(options.topology, options.width, options.height, options.seed)
   const started = performance.now()
-  const recorder = options.engine === 'sim' ? await runSim(options, layout) : await runReal(options, layout)
+  const { recorder, heapBytesPerTower } = options.engine === 'sim' ? await runSim(options, layout) : { recorder: await runReal(options, layout), heapBytesPerTower: undefined }
   const firstArrival = Array.from(recorder.firstArrival)
   const reached = firstArrival.every(ms => ms >= 0)
   const far = firstArrival[layout.far] ?? -1
@@ -81,7 +88,8 @@ export async function runDynamics (input: Partial<DynamicsOptions> = {}): Promis
     allReachedMs: reached ? Math.max(...firstArrival) : undefined,
     saturationS: recorder.frames.find(frame => frame.discovered >= 1)?.t,
     longestStall: recorder.longestStall,
-    wallMs: performance.now() - started
+    wallMs: performance.now() - started,
+    heapBytesPerTower
   }
 }
 
@@ -92,7 +100,7 @@ function injectAll (recorder: Recorder, options: DynamicsOptions, layout: Layout
   }
 }
 
-async function runSim (options: DynamicsOptions, layout: Layout): Promise<Recorder> {
+async function runSim (options: DynamicsOptions, layout: Layout): Promise<{ recorder: Recorder, heapBytesPerTower: number }> {
   let recorder: Recorder | undefined
   const simulation = new Simulation({
     towers: layout.towers,
@@ -111,8 +119,8 @@ async function runSim (options: DynamicsOptions, layout: Layout): Promise<Record
       if (frame !== undefined) options.onFrame?.(frame)
     }
   })
-  await simulation.run()
-  return recorder as Recorder
+  const summary = await simulation.run()
+  return { recorder: recorder as Recorder, heapBytesPerTower: summary.heapBytesPerTower }
 }
 
 /** 127.0.x.y for tower i: 250 towers per third octet, from 127.0.1.2 (127.0.0.1 is left alone). */
@@ -125,13 +133,17 @@ const START_BATCH = 50
 
 async function runReal (options: DynamicsOptions, layout: Layout): Promise<Recorder> {
   const { key, cert } = await generateCertificate({ hostname: 'localhost' })
+  // One transport for every tower (they share the key pair); with added latency, one meter of what the wire holds.
+  const tls = new TlsTransport({ key, cert, ca: undefined, handshakeTimeout: options.towerOptions.handshakeTimeout ?? DEFAULT_OPTIONS.handshakeTimeout, mutual: false })
+  const delayed = options.realLatency > 0 ? new DelayedTransport(tls, options.realLatency) : undefined
+  const transport = delayed ?? tls
   const towers: Observed[] = []
   try {
     for (let first = 0; first < layout.towers; first += START_BATCH) {
       const batch = []
       for (let i = first; i < Math.min(layout.towers, first + START_BATCH); i++) {
         const tower = new Tower()
-        batch.push(tower.init(key, cert, { ...options.towerOptions, hostname: loopbackHost(i), port: 0, sendrate: options.sendrate }).then(() => tower))
+        batch.push(tower.init({ ...options.towerOptions, transport, hostname: loopbackHost(i), port: 0, sendrate: options.sendrate }).then(() => tower))
       }
       for (const tower of await Promise.all(batch)) towers.push({ name: tower.hostname, tower })
     }
@@ -143,7 +155,7 @@ async function runReal (options: DynamicsOptions, layout: Layout): Promise<Recor
     injectAll(recorder, options, layout)
     for (let second = 1; second <= options.duration; second++) {
       await sleepUntil(recorder, second * 1000)
-      const frame = recorder.sample()
+      const frame = recorder.sample(delayed?.bytesInTransit)
       options.onFrame?.(frame)
       if (options.until?.(frame, layout) === true) break
     }

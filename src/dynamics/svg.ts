@@ -15,7 +15,12 @@ export interface Chart {
   series: readonly Series[]
   logX?: boolean
   logY?: boolean
+  /** Where the legend goes: top left (default), or bottom right when the data fill the top left. */
+  legend?: 'top-left' | 'bottom-right'
 }
+
+/** Width given to the legend when it sits at the right. */
+const LEGEND_W = 240
 
 const W = 640
 const H = 360
@@ -54,8 +59,10 @@ export function lineChart (chart: Chart): string {
       const d = points.map(([x, y], k) => `${k === 0 ? 'M' : 'L'}${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')
       parts.push(`<path d="${d}" fill="none" stroke="${colour}" stroke-width="2"${series.dashed === true ? ' stroke-dasharray="6 4"' : ''}/>`)
     }
-    const ly = M.top + 6 + i * 16
-    parts.push(`<rect x="${M.left + 12}" y="${ly - 5}" width="14" height="4" fill="${colour}"/>`, `<text x="${M.left + 32}" y="${ly}" dominant-baseline="middle">${escape(series.name)}</text>`)
+    const right = chart.legend === 'bottom-right'
+    const lx = right ? W - M.right - LEGEND_W : M.left + 12
+    const ly = right ? H - M.bottom - 10 - (chart.series.length - 1 - i) * 16 : M.top + 6 + i * 16
+    parts.push(`<rect x="${lx}" y="${ly - 5}" width="14" height="4" fill="${colour}"/>`, `<text x="${lx + 20}" y="${ly}" dominant-baseline="middle">${escape(series.name)}</text>`)
   })
   parts.push('</svg>')
   return parts.join('\n') + '\n'
