@@ -25,6 +25,7 @@ import { RawTlsRing, rawTlsLatency, runPrototype, runRawTls } from './scenarios/
 import { runLatency, runPacerEndToEnd, runScalePeers, runThroughput, runWindowSweep } from './scenarios/clacks.js'
 import { Context, LOADS, PAYLOADS, settings, TOWER_COUNTS, TUNING_PAYLOADS, WINDOWS } from './scenarios/context.js'
 import { runExternal } from './scenarios/external.js'
+import { runNats } from './scenarios/nats.js'
 import { runPaired } from './scenarios/paired.js'
 import { runQueueMemory, runStartup } from './scenarios/scale.js'
 import { runSimulation } from './scenarios/simulation.js'
@@ -103,6 +104,8 @@ async function main (): Promise<number> {
       await runRawTls(ctx, ring, PAYLOADS)
       ctx.progress('scenario 5b: the prototype, clacks-p2p@0.3.3')
       await runPrototype(ctx, PAYLOADS)
+      ctx.progress('scenario 5c: NATS (nats-server) relaying the ring over TLS')
+      await runNats(ctx, PAYLOADS)
     }
     if (want('throughput')) {
       ctx.progress('scenario 1: throughput')

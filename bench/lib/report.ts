@@ -97,6 +97,7 @@ export function markdown (results: Results): string {
     out.push(`| ${size(payload)} | ${raw === undefined ? '–' : int(raw.hopsPerSec) + range(raw) + fail(raw)} | ${num(raw?.MBps)} | ` +
       `${proto === undefined ? '–' : int(proto.hopsPerSec) + range(proto) + fail(proto)} | ${num(proto?.MBps)} | ${us(proto?.p50us)} / ${us(proto?.p99us)} | ${proto?.note ?? ''} |`)
   }
+  out.push(natsTable(rows))
   const ratios = tput.filter(r => r.towers === 2)
   if (ratios.length > 0) {
     out.push(`\nTwo towers, median over payloads: **${ratio(median(ratios.map(r => r.ratioToRawTls ?? NaN).filter(Number.isFinite)))} of the raw TLS ring**, ` +
@@ -195,6 +196,26 @@ export function markdown (results: Results): string {
     out.push(codecAgainstTransport(results))
   }
   return out.join('\n') + '\n'
+}
+
+/** The NATS baseline beside the raw ring and two towers (scenario 1 and the paired median) of the same payload. */
+function natsTable (rows: Row[]): string {
+  const nats = rows.filter(r => r.scenario === 'baseline-nats')
+  if (nats.length === 0) return ''
+  const hops = (scenario: Row['scenario'], payload: number): number | null | undefined =>
+    rows.find(r => r.scenario === scenario && r.payload === payload && (r.towers === 2 || r.system !== 'clacks') && r.error === undefined)?.hopsPerSec
+  const div = (a: number | null | undefined, b: number | null | undefined): string => a == null || b == null || b <= 0 ? '–' : ratio(a / b)
+  const out = [
+    '\n**A peer baseline: NATS** (5c; `nats-server` from Debian, TLS, on 127.0.0.1; two Node clients in two processes with npm `nats` relay the ring through it, ' +
+      'each publishing every message it receives to the other; a hop is a message delivered to a client; the CPU column is the clients\' only, the server\'s is not counted):\n',
+    '| payload | NATS hops/s | MB/s | ÷ raw TLS ring | two towers ÷ NATS (scenario 1) | two towers ÷ NATS (paired median) | CPU % per client | note |',
+    '|---:|---:|---:|---:|---:|---:|---:|---|'
+  ]
+  for (const r of nats) {
+    out.push(`| ${size(r.payload)} | ${int(r.hopsPerSec)}${range(r)}${fail(r)} | ${num(r.MBps)} | ${div(r.hopsPerSec, hops('baseline-raw-tls', r.payload))} | ` +
+      `${div(hops('throughput', r.payload), r.hopsPerSec)} | ${div(hops('paired', r.payload), r.hopsPerSec)} | ${r.cpuPct?.join(' + ') ?? '–'} | ${r.note ?? ''} |`)
+  }
+  return out.join('\n')
 }
 
 /** The issue's targets for two towers against the ring, by payload (the ratio of hops/s, which at one payload is the ratio of MB/s). */

@@ -10,7 +10,7 @@
  * Both sides run with the load they do best with, chosen the same way: the
  * ring with the frames per side 5a picked, the towers with the number of
  * messages circulating that did best when each of circulatingCandidates was
- * tried briefly (scenario 1 always queues 1,024 per tower, at most 32 MiB).
+ * tried briefly (scenario 1 always queues 2,048 per tower, at most 32 MiB).
  */
 import { int, median, ratio, size } from '../lib/format.js'
 import { bestRingFrames, type RawTlsRing } from './baselines.js'
