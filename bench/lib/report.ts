@@ -119,6 +119,8 @@ export function markdown (results: Results): string {
   out.push('\nLoads are fractions of the two-tower throughput above, set with `sendrate` (half per tower). The raw TLS ring sends stamped frames at the same ' +
     'rate in 1 ms batches and records send → parsed. The prototype\'s latency is at its own maximum rate (1,000 messages/s per tower; it cannot reach these rates).')
 
+  out.push(costSection(results))
+
   // 3. Pacer
   out.push('\n## 3. Pacer accuracy\n')
   const e2e = by('pacer-e2e')
@@ -196,6 +198,31 @@ export function markdown (results: Results): string {
     out.push(codecAgainstTransport(results))
   }
   return out.join('\n') + '\n'
+}
+
+/** The cost rows: CPU per hop at fixed rates, and memory per queued message. */
+function costSection (results: Results): string {
+  const cost = results.rows.filter(r => r.scenario === 'cost')
+  const m = results.scale.memory
+  if (cost.length === 0 && m === undefined) return ''
+  const out = ['\n## Cost\n']
+  if (cost.length > 0) {
+    out.push('CPU per hop at a fixed rate: both processes\' CPU time over the window (process.cpuUsage) ÷ the hops moved in it. Two towers are paced with ' +
+      '`sendrate` (half each); the raw TLS ring sends stamped frames at the same rate in 1 ms batches.\n')
+    out.push('| payload | rate (hops/s) | two towers: achieved | two towers: CPU µs per hop | CPU % per process | raw TLS ring: CPU µs per hop | ÷ raw TLS |')
+    out.push('|---:|---:|---:|---:|---:|---:|---:|')
+    for (const r of cost.filter(x => x.system === 'clacks')) {
+      const raw = cost.find(x => x.system === 'raw-tls' && x.payload === r.payload && x.targetHopsPerSec === r.targetHopsPerSec && x.error === undefined)
+      const rel = r.cpuUsPerHop === undefined || raw?.cpuUsPerHop === undefined ? '–' : ratio(r.cpuUsPerHop / raw.cpuUsPerHop)
+      out.push(`| ${size(r.payload)} | ${int(r.targetHopsPerSec)} | ${int(r.hopsPerSec)}${fail(r)} | **${num(r.cpuUsPerHop)}** | ${r.cpuPct?.join(' + ') ?? '–'} | ${num(raw?.cpuUsPerHop)} | ${rel} |`)
+    }
+  }
+  if (m !== undefined && !('error' in m)) {
+    out.push(`\nMemory per queued message, one tower with ${int(m.messages)} messages of ${m.payloadBytes} B queued (after a full GC, growth ÷ messages): ` +
+      `**heap ${int(m.heapPerMessage)} B**, external (Buffers) ${int(m.externalPerMessage)} B, **RSS ${int(m.rssPerMessage)} B**; ` +
+      `heap + external less the payload: ${int(m.overheadPerMessage)} B.`)
+  }
+  return out.join('\n')
 }
 
 /** The NATS baseline beside the raw ring and two towers (scenario 1 and the paired median) of the same payload. */
