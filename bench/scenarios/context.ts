@@ -138,17 +138,24 @@ const MAX_CIRCULATING_BYTES = 32 * 1024 * 1024
 /** The most payload a probed candidate puts into circulation on one side (2,048 of 64 KiB). */
 const MAX_PROBED_BYTES = 128 * 1024 * 1024
 
-/** The candidates of at most MAX_PROBED_BYTES of payload (the smallest always). */
-export function circulatingCandidates (payload: number): number[] {
-  return CIRCULATING_CANDIDATES.filter(n => n === CIRCULATING_CANDIDATES[0] || n * payload <= MAX_PROBED_BYTES)
+/** The candidates of at most MAX_PROBED_BYTES of payload (the smallest always); with --quick only the largest of them, untried against the others. */
+export function circulatingCandidates (s: Settings, payload: number): number[] {
+  const fitting = CIRCULATING_CANDIDATES.filter(n => n === CIRCULATING_CANDIDATES[0] || n * payload <= MAX_PROBED_BYTES)
+  return s.quick ? fitting.slice(-1) : fitting
 }
 
 /** Measures each candidate in turn (hops/s); the best, and what each did. */
 export async function bestOf (candidates: number[], measure: (candidate: number) => Promise<number>): Promise<{ best: number, tried: Array<[candidate: number, hopsPerSec: number]> }> {
   const tried: Array<[candidate: number, hopsPerSec: number]> = []
+  if (candidates.length === 1) return { best: candidates[0] as number, tried }
   for (const candidate of candidates) tried.push([candidate, await measure(candidate)])
   const [best] = tried.reduce((top, t) => t[1] > top[1] ? t : top)
   return { best, tried }
+}
+
+/** What bestOf tried, for a row's note. */
+export function triedNote (tried: Array<[candidate: number, hopsPerSec: number]>): string {
+  return tried.length === 0 ? 'not probed (--quick)' : `the best of ${tried.map(([c, h]) => `${c} (${Math.round(h).toLocaleString('en-US')}/s)`).join(', ')}`
 }
 
 /** The short window a candidate is tried with. */
