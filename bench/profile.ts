@@ -73,7 +73,7 @@ async function main (): Promise<number> {
 
   const { generateCertificate } = await loadClacks()
   const { key, cert } = await generateCertificate({ hostname: '127.0.0.1' })
-  const queued = 1024
+  const queued = 2048
   const peer = await Worker.spawn('clacks', { name: 'peer tower' })
   const reports: string[] = []
   let failures = 0

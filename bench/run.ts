@@ -9,7 +9,7 @@
  * with a Markdown summary (also printed) and two SVG charts beside it. See bench/README.md for how to read them.
  *
  * Scenarios, in the order run: baselines (raw TLS, prototype), throughput,
- * paired (two towers and the ring interleaved, for the ratio), latency, pacer, scale, tuning (the in-flight window sweep), codec,
+ * paired (two towers and the ring interleaved, for the ratio), latency, cost (CPU per hop at a fixed rate), pacer, scale, tuning (the in-flight window sweep), codec,
  * simulation (clacks/sim's speed and memory per simulated tower). `--only` takes any of those names; the
  * ratios need the baselines, and latency needs the two-tower throughput
  * (measured here if throughput was not selected).
@@ -24,12 +24,14 @@ import { computeRatios, latencyChart, markdown, throughputChart, type Results } 
 import { RawTlsRing, rawTlsLatency, runPrototype, runRawTls } from './scenarios/baselines.js'
 import { runLatency, runPacerEndToEnd, runScalePeers, runThroughput, runWindowSweep } from './scenarios/clacks.js'
 import { Context, LOADS, PAYLOADS, settings, TOWER_COUNTS, TUNING_PAYLOADS, WINDOWS } from './scenarios/context.js'
+import { runCost } from './scenarios/cost.js'
 import { runExternal } from './scenarios/external.js'
+import { runNats } from './scenarios/nats.js'
 import { runPaired } from './scenarios/paired.js'
 import { runQueueMemory, runStartup } from './scenarios/scale.js'
 import { runSimulation } from './scenarios/simulation.js'
 
-const SCENARIOS = ['baselines', 'throughput', 'paired', 'latency', 'pacer', 'scale', 'tuning', 'codec', 'simulation'] as const
+const SCENARIOS = ['baselines', 'throughput', 'paired', 'latency', 'cost', 'pacer', 'scale', 'tuning', 'codec', 'simulation'] as const
 type Name = typeof SCENARIOS[number]
 
 function parseArgs (argv: string[]): { quick: boolean, only: Set<Name>, out: string } {
@@ -47,7 +49,7 @@ function parseArgs (argv: string[]): { quick: boolean, only: Set<Name>, out: str
     } else if (arg === '--out' || arg.startsWith('--out=')) {
       out = arg.includes('=') ? arg.slice(6) : argv[++i] ?? out
     } else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('npm run bench -- [--quick] [--only baselines,throughput,paired,latency,pacer,scale,tuning,codec,simulation] [--out DIR]\n')
+      process.stdout.write('npm run bench -- [--quick] [--only baselines,throughput,paired,latency,cost,pacer,scale,tuning,codec,simulation] [--out DIR]\n')
       process.exit(0)
     } else throw new Error(`unknown argument '${arg}' (try --help)`)
   }
@@ -97,12 +99,14 @@ async function main (): Promise<number> {
   const want = (name: Name): boolean => args.only.has(name)
   let ring: RawTlsRing | undefined
   try {
-    if (want('baselines') || want('latency') || want('paired')) ring = await RawTlsRing.start(ctx)
+    if (want('baselines') || want('latency') || want('paired') || want('cost')) ring = await RawTlsRing.start(ctx)
     if (want('baselines') && ring !== undefined) {
       ctx.progress('scenario 5a: the limit, a raw TLS ring')
       await runRawTls(ctx, ring, PAYLOADS)
       ctx.progress('scenario 5b: the prototype, clacks-p2p@0.3.3')
       await runPrototype(ctx, PAYLOADS)
+      ctx.progress('scenario 5c: NATS (nats-server) relaying the ring over TLS')
+      await runNats(ctx, PAYLOADS)
     }
     if (want('throughput')) {
       ctx.progress('scenario 1: throughput')
@@ -127,6 +131,10 @@ async function main (): Promise<number> {
           await rawTlsLatency(ctx, ring, payload, capacity * load, load)
         }
       }
+    }
+    if (want('cost')) {
+      ctx.progress('cost: CPU per hop at a fixed rate')
+      await runCost(ctx, ring)
     }
     if (want('pacer')) {
       ctx.progress('scenario 3: pacer accuracy')

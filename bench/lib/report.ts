@@ -97,6 +97,7 @@ export function markdown (results: Results): string {
     out.push(`| ${size(payload)} | ${raw === undefined ? '–' : int(raw.hopsPerSec) + range(raw) + fail(raw)} | ${num(raw?.MBps)} | ` +
       `${proto === undefined ? '–' : int(proto.hopsPerSec) + range(proto) + fail(proto)} | ${num(proto?.MBps)} | ${us(proto?.p50us)} / ${us(proto?.p99us)} | ${proto?.note ?? ''} |`)
   }
+  out.push(natsTable(rows))
   const ratios = tput.filter(r => r.towers === 2)
   if (ratios.length > 0) {
     out.push(`\nTwo towers, median over payloads: **${ratio(median(ratios.map(r => r.ratioToRawTls ?? NaN).filter(Number.isFinite)))} of the raw TLS ring**, ` +
@@ -117,6 +118,8 @@ export function markdown (results: Results): string {
   }
   out.push('\nLoads are fractions of the two-tower throughput above, set with `sendrate` (half per tower). The raw TLS ring sends stamped frames at the same ' +
     'rate in 1 ms batches and records send → parsed. The prototype\'s latency is at its own maximum rate (1,000 messages/s per tower; it cannot reach these rates).')
+
+  out.push(costSection(results))
 
   // 3. Pacer
   out.push('\n## 3. Pacer accuracy\n')
@@ -195,6 +198,51 @@ export function markdown (results: Results): string {
     out.push(codecAgainstTransport(results))
   }
   return out.join('\n') + '\n'
+}
+
+/** The cost rows: CPU per hop at fixed rates, and memory per queued message. */
+function costSection (results: Results): string {
+  const cost = results.rows.filter(r => r.scenario === 'cost')
+  const m = results.scale.memory
+  if (cost.length === 0 && m === undefined) return ''
+  const out = ['\n## Cost\n']
+  if (cost.length > 0) {
+    out.push('CPU per hop at a fixed rate: both processes\' CPU time over the window (process.cpuUsage) ÷ the hops moved in it. Two towers are paced with ' +
+      '`sendrate` (half each); the raw TLS ring sends stamped frames at the same rate in 1 ms batches.\n')
+    out.push('| payload | rate (hops/s) | two towers: achieved | two towers: CPU µs per hop | CPU % per process | raw TLS ring: CPU µs per hop | ÷ raw TLS |')
+    out.push('|---:|---:|---:|---:|---:|---:|---:|')
+    for (const r of cost.filter(x => x.system === 'clacks')) {
+      const raw = cost.find(x => x.system === 'raw-tls' && x.payload === r.payload && x.targetHopsPerSec === r.targetHopsPerSec && x.error === undefined)
+      const rel = r.cpuUsPerHop === undefined || raw?.cpuUsPerHop === undefined ? '–' : ratio(r.cpuUsPerHop / raw.cpuUsPerHop)
+      out.push(`| ${size(r.payload)} | ${int(r.targetHopsPerSec)} | ${int(r.hopsPerSec)}${fail(r)} | **${num(r.cpuUsPerHop)}** | ${r.cpuPct?.join(' + ') ?? '–'} | ${num(raw?.cpuUsPerHop)} | ${rel} |`)
+    }
+  }
+  if (m !== undefined && !('error' in m)) {
+    out.push(`\nMemory per queued message, one tower with ${int(m.messages)} messages of ${m.payloadBytes} B queued (after a full GC, growth ÷ messages): ` +
+      `**heap ${int(m.heapPerMessage)} B**, external (Buffers) ${int(m.externalPerMessage)} B, **RSS ${int(m.rssPerMessage)} B**; ` +
+      `heap + external less the payload: ${int(m.overheadPerMessage)} B.`)
+  }
+  return out.join('\n')
+}
+
+/** The NATS baseline beside the raw ring and two towers (scenario 1 and the paired median) of the same payload. */
+function natsTable (rows: Row[]): string {
+  const nats = rows.filter(r => r.scenario === 'baseline-nats')
+  if (nats.length === 0) return ''
+  const hops = (scenario: Row['scenario'], payload: number): number | null | undefined =>
+    rows.find(r => r.scenario === scenario && r.payload === payload && (r.towers === 2 || r.system !== 'clacks') && r.error === undefined)?.hopsPerSec
+  const div = (a: number | null | undefined, b: number | null | undefined): string => a == null || b == null || b <= 0 ? '–' : ratio(a / b)
+  const out = [
+    '\n**A peer baseline: NATS** (5c; `nats-server` from Debian, TLS, on 127.0.0.1; two Node clients in two processes with npm `nats` relay the ring through it, ' +
+      'each publishing every message it receives to the other; a hop is a message delivered to a client; the CPU column is the clients\' only, the server\'s is not counted):\n',
+    '| payload | NATS hops/s | MB/s | ÷ raw TLS ring | two towers ÷ NATS (scenario 1) | two towers ÷ NATS (paired median) | CPU % per client | note |',
+    '|---:|---:|---:|---:|---:|---:|---:|---|'
+  ]
+  for (const r of nats) {
+    out.push(`| ${size(r.payload)} | ${int(r.hopsPerSec)}${range(r)}${fail(r)} | ${num(r.MBps)} | ${div(r.hopsPerSec, hops('baseline-raw-tls', r.payload))} | ` +
+      `${div(hops('throughput', r.payload), r.hopsPerSec)} | ${div(hops('paired', r.payload), r.hopsPerSec)} | ${r.cpuPct?.join(' + ') ?? '–'} | ${r.note ?? ''} |`)
+  }
+  return out.join('\n')
 }
 
 /** The issue's targets for two towers against the ring, by payload (the ratio of hops/s, which at one payload is the ratio of MB/s). */

@@ -5,7 +5,7 @@
  */
 import { Worker } from '../lib/ipc.js'
 import { int, num, size, us } from '../lib/format.js'
-import { bestOf, circulatingCandidates, combine, emptyRow, fill, probeWindow, windowTimeoutMs, type Context, type Row, type WorkerWindow } from './context.js'
+import { bestOf, circulatingCandidates, combine, emptyRow, fill, probeWindow, triedNote, windowTimeoutMs, type Context, type Row, type WorkerWindow } from './context.js'
 import type { WindowOptions } from '../lib/window.js'
 
 /** The prototype's fastest setting: setInterval(1000 / sendrate) runs at 1 ms at best. */
@@ -81,7 +81,7 @@ export async function runRawTls (ctx: Context, ring: RawTlsRing, payloads: numbe
       const c = await ring.throughput(payload, frames, w)
       fill(row, c)
       row.framesPerSide = frames
-      row.note = `${c.protocol}; ${frames} frames circulating from each side, the best of ${tried.map(([f, h]) => `${f} (${int(h)}/s)`).join(', ')}`
+      row.note = `${c.protocol}; ${frames} frames circulating from each side, ${triedNote(tried)}`
       ctx.progress(`baseline raw TLS ring, ${size(payload)}: ${int(row.hopsPerSec)} hops/s, ${num(row.MBps)} MB/s with ${frames} frames per side (CPU ${row.cpuPct?.join(' + ')} %)`)
     } catch (error) {
       row.error = ctx.failed(`baseline raw TLS ${size(payload)}`, error)
@@ -92,7 +92,7 @@ export async function runRawTls (ctx: Context, ring: RawTlsRing, payloads: numbe
 
 /** Tries the ring briefly with each number of frames per side in circulatingCandidates; the best, and what each did. */
 export async function bestRingFrames (ctx: Context, ring: RawTlsRing, payload: number): Promise<{ frames: number, tried: Array<[frames: number, hopsPerSec: number]> }> {
-  const { best, tried } = await bestOf(circulatingCandidates(payload), async frames => (await ring.throughput(payload, frames, probeWindow(ctx.settings))).hopsPerSec)
+  const { best, tried } = await bestOf(circulatingCandidates(ctx.settings, payload), async frames => (await ring.throughput(payload, frames, probeWindow(ctx.settings))).hopsPerSec)
   return { frames: best, tried }
 }
 

@@ -18,12 +18,12 @@ export const TUNING_PAYLOADS = [64, 1024, 16 * 1024]
 
 export type Scenario =
   | 'throughput' | 'latency' | 'pacer' | 'pacer-e2e' | 'scale-peers' | 'tuning-window'
-  | 'baseline-raw-tls' | 'baseline-prototype' | 'baseline-raw-tls-latency' | 'paired'
+  | 'baseline-raw-tls' | 'baseline-prototype' | 'baseline-raw-tls-latency' | 'baseline-nats' | 'paired' | 'cost'
 
 /** One line of results: a scenario, a system, a payload size. */
 export interface Row {
   scenario: Scenario
-  system: 'clacks' | 'raw-tls' | 'prototype'
+  system: 'clacks' | 'raw-tls' | 'prototype' | 'nats'
   /** Payload bytes per message. */
   payload: number
   towers: number
@@ -66,7 +66,9 @@ export interface Row {
   knownPeers?: number
   settleMs?: number
   settled?: boolean
-  /** baseline-raw-tls rows: the frames per side the ring was measured with (the best it tried). */
+  /** cost rows: CPU time of all the run's processes ÷ hops, µs. */
+  cpuUsPerHop?: number
+  /** baseline-raw-tls and baseline-nats rows: the frames per side the ring was measured with (the best it tried). */
   framesPerSide?: number
   /** paired rows: each round's two-tower and ring hops/s and their ratio. */
   pairs?: Array<{ rawTls: number, clacks: number, ratio: number }>
@@ -101,7 +103,7 @@ export function settings (quick: boolean): Settings {
         quick,
         window: { warmupMs: 300, samples: 3, sampleMs: 250 },
         latencyWindow: { warmupMs: 200, samples: 2, sampleMs: 200 },
-        circulating: 1024,
+        circulating: 2048,
         settleMs: 2_000,
         memoryMessages: 100_000,
         pairRounds: 1,
@@ -111,7 +113,7 @@ export function settings (quick: boolean): Settings {
         quick,
         window: { warmupMs: 2000, samples: 5, sampleMs: 1000 },
         latencyWindow: { warmupMs: 1000, samples: 5, sampleMs: 1000 },
-        circulating: 1024,
+        circulating: 2048,
         settleMs: 60_000,
         memoryMessages: 1_000_000,
         pairRounds: 5,
@@ -120,27 +122,40 @@ export function settings (quick: boolean): Settings {
 }
 
 /**
- * How many frames or messages circulate matters (too few leave the pipe idle,
- * megabytes in buffers and queues slow it down), so where a run should show
- * the best a system does (the raw TLS ring; the paired comparison) each of
- * these is tried briefly, those of at most 32 MiB, and the best one measured.
+ * How many frames or messages circulate matters (too few leave the pipe idle:
+ * two towers with 1,024 queued each and a 1,024-message in-flight window spend
+ * part of every round trip waiting for acknowledgements, half the hops/s at
+ * 64 B of 2,048 queued; megabytes in buffers and queues slow it down), so where
+ * a run should show the best a system does (the raw TLS ring; the paired
+ * comparison; NATS) each of these is tried briefly, those of at most
+ * MAX_PROBED_BYTES, and the best one measured.
  */
-const CIRCULATING_CANDIDATES = [16, 128, 1024]
+const CIRCULATING_CANDIDATES = [128, 512, 2048]
 
-/** The most payload put into circulation on one side: more only fills buffers. */
+/** The most payload scenario 1 puts into circulation per tower (it runs up to 8 towers in 2 processes). */
 const MAX_CIRCULATING_BYTES = 32 * 1024 * 1024
 
-/** The candidates of at most MAX_CIRCULATING_BYTES of payload (the smallest always). */
-export function circulatingCandidates (payload: number): number[] {
-  return CIRCULATING_CANDIDATES.filter(n => n === CIRCULATING_CANDIDATES[0] || n * payload <= MAX_CIRCULATING_BYTES)
+/** The most payload a probed candidate puts into circulation on one side (2,048 of 64 KiB). */
+const MAX_PROBED_BYTES = 128 * 1024 * 1024
+
+/** The candidates of at most MAX_PROBED_BYTES of payload (the smallest always); with --quick only the largest of them, untried against the others. */
+export function circulatingCandidates (s: Settings, payload: number): number[] {
+  const fitting = CIRCULATING_CANDIDATES.filter(n => n === CIRCULATING_CANDIDATES[0] || n * payload <= MAX_PROBED_BYTES)
+  return s.quick ? fitting.slice(-1) : fitting
 }
 
 /** Measures each candidate in turn (hops/s); the best, and what each did. */
 export async function bestOf (candidates: number[], measure: (candidate: number) => Promise<number>): Promise<{ best: number, tried: Array<[candidate: number, hopsPerSec: number]> }> {
   const tried: Array<[candidate: number, hopsPerSec: number]> = []
+  if (candidates.length === 1) return { best: candidates[0] as number, tried }
   for (const candidate of candidates) tried.push([candidate, await measure(candidate)])
   const [best] = tried.reduce((top, t) => t[1] > top[1] ? t : top)
   return { best, tried }
+}
+
+/** What bestOf tried, for a row's note. */
+export function triedNote (tried: Array<[candidate: number, hopsPerSec: number]>): string {
+  return tried.length === 0 ? 'not probed (--quick)' : `the best of ${tried.map(([c, h]) => `${c} (${Math.round(h).toLocaleString('en-US')}/s)`).join(', ')}`
 }
 
 /** The short window a candidate is tried with. */

@@ -10,12 +10,12 @@
  * Both sides run with the load they do best with, chosen the same way: the
  * ring with the frames per side 5a picked, the towers with the number of
  * messages circulating that did best when each of circulatingCandidates was
- * tried briefly (scenario 1 always queues 1,024 per tower, at most 32 MiB).
+ * tried briefly (scenario 1 always queues 2,048 per tower, at most 32 MiB).
  */
 import { int, median, ratio, size } from '../lib/format.js'
 import { bestRingFrames, type RawTlsRing } from './baselines.js'
 import { clacksRun } from './clacks.js'
-import { bestOf, circulatingCandidates, emptyRow, probeWindow, processesFor, type Context, type Row } from './context.js'
+import { bestOf, circulatingCandidates, emptyRow, probeWindow, triedNote, processesFor, type Context, type Row } from './context.js'
 
 export async function runPaired (ctx: Context, ring: RawTlsRing, payloads: number[]): Promise<void> {
   const { pairRounds: rounds, pairWindow: window } = ctx.settings
@@ -39,7 +39,7 @@ export async function runPaired (ctx: Context, ring: RawTlsRing, payloads: numbe
       row.MBps = Math.round(row.hopsPerSec * payload / 1e4) / 100
       row.ratioToRawTls = median(pairs.map(p => p.ratio).filter(Number.isFinite))
       row.note = `${rounds} rounds of ${window.samples} × ${window.sampleMs} ms after ${window.warmupMs} ms; the ring with ${frames} frames per side, ` +
-        `the towers with ${queued} messages queued each, the best of ${tried.map(([q, h]) => `${q} (${int(h)}/s)`).join(', ')}`
+        `the towers with ${queued} messages queued each, ${triedNote(tried)}`
       ctx.progress(`paired, ${size(payload)}: two towers ${int(row.hopsPerSec)} hops/s with ${queued} queued each, ring ${int(median(pairs.map(p => p.rawTls)))} ` +
         `with ${frames} frames per side; ratios ${pairs.map(p => ratio(p.ratio)).join(', ')}, median ${ratio(row.ratioToRawTls)}`)
     } catch (error) {
@@ -51,6 +51,6 @@ export async function runPaired (ctx: Context, ring: RawTlsRing, payloads: numbe
 
 /** Tries two towers briefly with each number of messages queued per tower in circulatingCandidates; the best, and what each did. */
 async function bestCirculating (ctx: Context, payload: number): Promise<{ queued: number, tried: Array<[queued: number, hopsPerSec: number]> }> {
-  const { best, tried } = await bestOf(circulatingCandidates(payload), async queued => (await clacksRun(ctx, { towers: 2, payload, queued, window: probeWindow(ctx.settings) })).hopsPerSec)
+  const { best, tried } = await bestOf(circulatingCandidates(ctx.settings, payload), async queued => (await clacksRun(ctx, { towers: 2, payload, queued, window: probeWindow(ctx.settings) })).hopsPerSec)
   return { queued: best, tried }
 }

@@ -14,6 +14,10 @@ export interface QueueMemoryResult {
   overheadPerMessage: number
   /** Resident set size growth per message (includes heap slack). */
   rssPerMessage: number
+  /** V8 heap growth per message (heapUsed): the queue's records. */
+  heapPerMessage: number
+  /** Growth outside the V8 heap per message (external: Buffers' memory). */
+  externalPerMessage: number
   enqueuePerSec: number
   gcExposed: boolean
 }
@@ -46,11 +50,13 @@ export async function runQueueMemory (ctx: Context): Promise<QueueMemoryResult |
       bytesPerMessage: Math.round(held / r.queued),
       overheadPerMessage: Math.round(held / r.queued - payloadBytes),
       rssPerMessage: Math.round((r.after.rss - r.before.rss) / r.queued),
+      heapPerMessage: Math.round((r.after.heapUsed - r.before.heapUsed) / r.queued),
+      externalPerMessage: Math.round((r.after.external - r.before.external) / r.queued),
       enqueuePerSec: Math.round(r.queued / (r.enqueueMs / 1000)),
       gcExposed: r.gcExposed
     }
     ctx.progress(`scale, memory: ${int(result.messages)} queued messages of ${payloadBytes} B: ${int(result.bytesPerMessage)} B each ` +
-      `(${int(result.overheadPerMessage)} B over the payload; RSS ${int(result.rssPerMessage)} B), enqueue ${int(result.enqueuePerSec)}/s`)
+      `(${int(result.overheadPerMessage)} B over the payload; heap ${int(result.heapPerMessage)} B, external ${int(result.externalPerMessage)} B, RSS ${int(result.rssPerMessage)} B), enqueue ${int(result.enqueuePerSec)}/s`)
     return result
   } catch (error) {
     return { error: ctx.failed('scale memory', error) }

@@ -1,7 +1,7 @@
 import type { HeldMessage } from '../core/message.js'
 import { MESSAGE_ID_BYTES } from '../core/message.js'
 import { LARGE_PAYLOAD_BYTES } from '../wire/limits.js'
-import { messagePayload, rangeOf, recordOfMessage, type MessageRecord } from '../wire/message-fast-path.js'
+import { copyRange, messagePayload, recordOfMessage, type MessageRecord } from '../wire/message-fast-path.js'
 
 /**
  * Queued messages are packed into slabs, one record after another:
@@ -92,7 +92,7 @@ export class MessageQueue {
     const { idBytes, idStart, payloadBytes, payloadStart } = record
     for (let i = 0; i < MESSAGE_ID_BYTES; i++) slab[at + i] = idBytes[idStart + i] as number
     if (length >= BY_REFERENCE_BYTES) this.#references.push(messagePayload(record))
-    else if (length > 0) slab.set(rangeOf(payloadBytes, payloadStart, length), at + MESSAGE_ID_BYTES)
+    else if (length > 0) copyRange(payloadBytes, payloadStart, length, slab, at + MESSAGE_ID_BYTES)
     this.#endRecord(length)
     return true
   }
