@@ -159,6 +159,15 @@ const LONG_SHOT_SAMPLES = 1
  */
 const NEW_SKIP_PICKS = 255
 
+/**
+ * ...and for at most this long. Picks are only as frequent as messages: a
+ * tower whose known peers were nearly all unreachable made a pick a few
+ * times a second (when a dial failed), so 255 of them kept it from its one
+ * good peer for a minute, and two towers that each knew 999 dead addresses
+ * besides each other moved nothing.
+ */
+const NEW_SKIP_MS = 50
+
 /** Statuses a full table may evict to make room, in order. Never alive, never ignored. */
 const EVICTABLE: PeerStatus[] = ['dead', 'lost', 'new']
 
@@ -193,6 +202,7 @@ export class PeerTable {
   readonly #maxHintsPerSource: number
   /** Picks left that pass over the new peers (see NEW_SKIP_PICKS). */
   #newSkips = 0
+  #newSkipsUntil = 0
   /** Additions refused because the table was full of alive and ignored peers (or, for a hint, of peers hints may not evict). */
   refusedFull = 0
   /** Hints refused because their source already had its quota of them in the table. */
@@ -330,6 +340,14 @@ export class PeerTable {
   }
 
   /**
+   * When picks will look at the new peers again, while they are being
+   * passed over (see NEW_SKIP_MS); undefined when they are not.
+   */
+  get newPeersSkippedUntil (): number | undefined {
+    return this.#newSkips > 0 && this.#buckets.new.list.length > 0 && this.#options.now() < this.#newSkipsUntil ? this.#newSkipsUntil : undefined
+  }
+
+  /**
    * Chooses the next recipient: a random "new" peer if any is usable; else
    * alive (95 %), lost (4.999 %) or dead (0.001 %), falling through to the
    * next list when the drawn one has no usable peer. Ignored never. After
@@ -337,12 +355,15 @@ export class PeerTable {
    * NEW_SKIP_PICKS picks go straight to the draw.
    */
   pick (usable: (peer: Peer) => boolean): Peer | undefined {
-    if (this.#newSkips > 0) {
+    if (this.#newSkips > 0 && this.#options.now() < this.#newSkipsUntil) {
       this.#newSkips--
     } else {
       const fresh = this.#pickFrom(this.#buckets.new, usable)
       if (fresh !== undefined) return fresh
-      if (this.#buckets.new.list.length > PICK_SAMPLES) this.#newSkips = NEW_SKIP_PICKS
+      if (this.#buckets.new.list.length > PICK_SAMPLES) {
+        this.#newSkips = NEW_SKIP_PICKS
+        this.#newSkipsUntil = this.#options.now() + NEW_SKIP_MS
+      }
     }
     const draw = this.#options.random()
     const first = draw < ALIVE_BELOW ? 'alive' : draw < LOST_BELOW ? 'lost' : 'dead'

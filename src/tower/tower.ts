@@ -140,6 +140,8 @@ export class Tower extends EventEmitter<TowerEvents> {
   readonly #counters = emptyCounters()
   #paused = false
   #pumpScheduled = false
+  /** A pump due when the new peers are looked at again (see PeerTable.newPeersSkippedUntil). */
+  #newPeersPump: unknown
   #maintenanceTimer: unknown
   /** Payload bytes of the message being placed, for the usable-peer test. */
   #placingBytes = 0
@@ -413,6 +415,7 @@ export class Tower extends EventEmitter<TowerEvents> {
     const closingServer = this.#listener?.close()
     for (const connection of this.#inbound) connection.close(GoodbyeReason.GOODBYE_REASON_SHUTTING_DOWN)
     this.#clock.clearTimeout(this.#maintenanceTimer)
+    this.#clock.clearTimeout(this.#newPeersPump)
     let left = this.#queue.length
     for (const link of this.#links.values()) {
       left += link.inFlightCount
@@ -457,7 +460,7 @@ export class Tower extends EventEmitter<TowerEvents> {
       if (peer === undefined) {
         // Nowhere for the head. If only its size is in the way (a peer's frame limit or
         // byte window), it waits at the back and the messages behind it go on.
-        if (!this.#sizeBlocked || ++rotations >= this.#queue.length) return
+        if (!this.#sizeBlocked || ++rotations >= this.#queue.length) return this.#pumpWhenNewPeersAreTried()
         this.#queue.push(this.#queue.shift() as HeldMessage)
         continue
       }
@@ -491,6 +494,21 @@ export class Tower extends EventEmitter<TowerEvents> {
       placed++
       placedBytes += sentBytes
     }
+  }
+
+  /**
+   * Nothing was usable while new peers were being passed over: the pump runs
+   * again when they are looked at, or they would wait for the next failure
+   * or maintenance tick to be tried (a second each, with a table of dead
+   * addresses).
+   */
+  #pumpWhenNewPeersAreTried (): void {
+    const until = this.#peers.newPeersSkippedUntil
+    if (until === undefined || this.#newPeersPump !== undefined) return
+    this.#newPeersPump = this.#clock.setTimeout(() => {
+      this.#newPeersPump = undefined
+      this.#schedulePump()
+    }, until - this.#clock.now())
   }
 
   /**
