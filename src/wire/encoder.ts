@@ -38,10 +38,14 @@ export const SEGMENT_BYTES = 1024 * 1024
 
 /**
  * A batch of at most this many bytes leaves as a copy the size of its frames,
- * and its segment goes straight back to the spares: a short write (an
- * acknowledgement, say) then never holds 64 KiB while it waits in a socket.
+ * and its segment goes straight back to the spares: a write of a few frames
+ * (an acknowledgement, a quiet link's messages) never holds a whole 1 MiB
+ * segment while it waits in a socket. With only MAX_SPARE_SEGMENTS spares, a
+ * tower with many moderately busy links would otherwise allocate and pin a
+ * segment per link per write; a copy of at most 64 KiB costs a few
+ * microseconds, less than encrypting it.
  */
-const COPY_OUT_BYTES = 4096
+const COPY_OUT_BYTES = 64 * 1024
 
 /** Segments kept for reuse, by every batch in the process together: at most 4 MiB. */
 const MAX_SPARE_SEGMENTS = 4

@@ -165,6 +165,17 @@ t.test('FrameBatch segments', async t => {
     t.same(drain(decoderOf(only)), [ackFrame(7), messageFrame(1, Buffer.alloc(100, 1))])
   })
 
+  t.test('a batch of a few dozen KB leaves as a copy too: a quiet link never pins a whole segment in its socket', async t => {
+    const frames = Array.from({ length: 30 }, (_, i) => messageFrame(i + 1, Buffer.alloc(1000, i)))
+    const batch = new FrameBatch()
+    for (const frame of frames) batch.add(frame)
+    const { chunks, segments } = batch.finishSegments()
+    t.equal(segments.length, 0)
+    t.equal(chunks.length, 1)
+    t.ok((chunks[0] as Uint8Array).buffer.byteLength < SEGMENT_BYTES, 'a buffer the size of the frames')
+    t.same(drain(decoderOf(chunks[0] as Uint8Array)), frames)
+  })
+
   t.test('a batch bigger than a segment spans several, in order, and decodes back', async t => {
     // About two and a half segments of ~4 KB frames.
     const frames = Array.from({ length: Math.ceil(2.5 * SEGMENT_BYTES / 4000) }, (_, i) => messageFrame(i + 1, Buffer.alloc(4000 + i % 100, i % 256)))
@@ -177,7 +188,8 @@ t.test('FrameBatch segments', async t => {
   })
 
   t.test('segments are reused only once given back', async t => {
-    const big = (): void => { for (let i = 0; i < 20; i++) batch.add(messageFrame(i + 1, Buffer.alloc(1000, i))) }
+    // ~80 KB: more than a batch that leaves as a copy (64 KiB).
+    const big = (): void => { for (let i = 0; i < 80; i++) batch.add(messageFrame(i + 1, Buffer.alloc(1000, i))) }
     const batch = new FrameBatch()
     big()
     const first = batch.finishSegments()
