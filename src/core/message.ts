@@ -42,6 +42,19 @@ export function newMessageId (): Buffer {
 }
 
 /**
+ * A copy of a few bytes that a long-lived object keeps (a link's session id,
+ * its peer's instance id) in memory of its own. A small Buffer is cut from a
+ * shared 8 KiB slab, and one kept among short-lived ones keeps the whole slab
+ * alive: in a simulated network with 12,000 links those slabs were 45 % of
+ * the heap.
+ */
+export function ownedCopy (bytes: Uint8Array): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.length)
+  copy.set(bytes)
+  return copy
+}
+
+/**
  * Where a tower's random ids (message, instance and session ids) come from:
  * the crypto pool above when `random` is Math.random (production), else
  * `random` itself, so that a seeded source fixes every id of a simulated run.

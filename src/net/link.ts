@@ -3,7 +3,7 @@ import { GoodbyeReason, RefusalReason, type Frame, type Goodbye, type Refusal, t
 import type { TowerDescriptor } from '../gen/clacks/v1/tower.js'
 import type { TowerAddress } from '../core/address.js'
 import type { Clock } from '../core/clock.js'
-import { MESSAGE_ID_BYTES, type HeldMessage } from '../core/message.js'
+import { MESSAGE_ID_BYTES, ownedCopy, type HeldMessage } from '../core/message.js'
 import type { Backoff } from './backoff.js'
 import { FramedSocket, type FrameHandler } from './framed-socket.js'
 import { PROTOCOL_VERSION } from './inbound.js'
@@ -150,7 +150,7 @@ export class Link<P extends LinkPeer = LinkPeer> {
     this.peer = peer
     this.#host = host
     this.#backoff = backoff
-    this.#sessionId = host.newId()
+    this.#sessionId = ownedCopy(host.newId())
     this.#window = host.settings.maxInFlight
     this.#remoteMaxFrameBytes = host.settings.maxFrameBytes
   }
@@ -442,7 +442,7 @@ export class Link<P extends LinkPeer = LinkPeer> {
    */
   #settleInDoubt (welcome: Welcome): void {
     const sameAcceptor = Buffer.from(welcome.instanceId).equals(this.#remoteInstance)
-    this.#remoteInstance = Buffer.from(welcome.instanceId)
+    this.#remoteInstance = ownedCopy(welcome.instanceId)
     this.#nextSeq = welcome.settledThrough + 1
     this.#lastAck = welcome.settledThrough
     if (this.#inFlight.length === 0) return

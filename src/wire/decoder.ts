@@ -109,14 +109,25 @@ export class FrameDecoder {
       if (this.#locateInPlace(chunk)) return true
       // The chunk ends in part of a frame: those bytes wait for the next chunk.
       this.#spill()
-      return false
+      return this.#noFrame()
     }
     const body = this.#readBuffered()
-    if (body === undefined) return false
+    if (body === undefined) return this.#noFrame()
     this.#frameBytes = body
     this.#frameStart = 0
     this.#frameEnd = body.length
     return true
+  }
+
+  /**
+   * Nothing more to read: the last frame's bytes are let go. An idle
+   * connection held on to the chunk its last frame came in (up to a TLS
+   * record, or a whole 8 KiB pool slab for a small Buffer), which was most of
+   * the heap of a simulated network with many open connections.
+   */
+  #noFrame (): false {
+    this.#frameBytes = EMPTY
+    return false
   }
 
   #decode (bytes: Uint8Array, start: number, end: number): Frame {
