@@ -3,12 +3,14 @@
  * ring, the same rate and load) on real TLS towers on loopback and in the
  * simulator. Hops per tower-second and the time until every tower knows
  * every other must agree within 20 %: medians of five simulated runs against
- * the median of three real ones for hops, and against the fastest of the
- * three for discovery. The real towers share this machine's cores with the
- * rest of the test suite, and load only ever delays their handshakes (under
- * the full suite at load 8, one real run took 8.2 s where the others took
- * 5.1 and 5.9); the simulator models the network without that contention,
- * so the fastest real run is the one to compare.
+ * the median of five real ones for hops, and against the second fastest of
+ * the five for discovery. The real towers share this machine's cores with
+ * the rest of the test suite, and load only ever delays their TLS handshakes
+ * (under the full suite at load 8, runs took 5.1, 5.9 and 8.2 s where the
+ * same test alone took 4.1–4.8 s); the simulator models the network without
+ * that contention. The second fastest stands up to three slow runs, and is
+ * not the fastest, which is itself an outlier at times (3.5 s where the
+ * other runs took 4.2 and 5.3).
  *
  * Each real tower stands on its own loopback address in its own /24
  * (127.0.10.1, 127.0.11.1, …) and dials from it, as the simulated towers are
@@ -63,14 +65,14 @@ async function simulatedRun (seed: number): Promise<{ hopsPerTowerSecond: number
 
 t.test('25 towers on a ring: the simulator and real TLS towers move messages at the same rate and discover each other as fast', { timeout: 180_000 }, async t => {
   const real = []
-  for (let i = 0; i < 3; i++) real.push(await realRun())
+  for (let i = 0; i < 5; i++) real.push(await realRun())
   const sim = []
   for (let seed = 1; seed <= 5; seed++) sim.push(await simulatedRun(seed))
   const realHops = median(real.map(r => r.hopsPerTowerSecond))
   const simHops = median(sim.map(r => r.hopsPerTowerSecond))
   t.ok(Math.abs(simHops - realHops) <= 0.2 * realHops, `hops per tower-second: real ${realHops.toFixed(1)}, simulated ${simHops.toFixed(1)}`)
-  const realDiscovery = Math.min(...real.map(r => r.fullDiscoveryMs))
+  const realDiscovery = [...real.map(r => r.fullDiscoveryMs)].sort((a, b) => a - b)[1] as number
   const simDiscovery = median(sim.map(r => r.fullDiscoveryMs))
   t.ok(Math.abs(simDiscovery - realDiscovery) <= 0.2 * realDiscovery,
-    `time to full discovery: real ${realDiscovery} ms at best (${real.map(r => r.fullDiscoveryMs).join(', ')}), simulated ${simDiscovery} ms (${sim.map(r => r.fullDiscoveryMs).join(', ')})`)
+    `time to full discovery: real ${realDiscovery} ms, the second fastest (${real.map(r => r.fullDiscoveryMs).join(', ')}), simulated ${simDiscovery} ms (${sim.map(r => r.fullDiscoveryMs).join(', ')})`)
 })
