@@ -23,7 +23,7 @@ import { PEER_STATUSES, PeerTable, unverifiedSource, type Learned, type Peer, ty
 import { MessageQueue } from './queue.js'
 import { parseInitArgs } from './init-args.js'
 import { maxFrameBytes, resolveOptions, type FilterResult, type MessageFilter, type TowerOptions } from './options.js'
-import { copyCounters, emptyCounters, type TowerStats } from './stats.js'
+import { emptyCounters, type TowerStats } from './stats.js'
 
 const debug = debuglog('clacks')
 
@@ -376,7 +376,10 @@ export class Tower extends EventEmitter<TowerEvents> {
     }
     const peers = {} as Record<PeerStatus, number>
     for (const status of PEER_STATUSES) peers[status] = this.#peers.count(status)
-    return Object.assign(copyCounters(this.#counters), {
+    // Into an object of the counters' own shape: spreading the live counters into a literal cost
+    // 4.5–47 µs a call on a running tower (0.2 µs this way), and the simulator reads every tower's
+    // stats every simulated second.
+    return Object.assign(emptyCounters(), this.#counters, {
       queued: this.#queue.length,
       queuedBytes: this.#queue.bytes,
       inFlight,
