@@ -26,6 +26,11 @@ export function isLocalAddress (hostname: string): boolean {
   return LOCAL_RANGES.check(host, family === 4 ? 'ipv4' : 'ipv6')
 }
 
+/** Whether an address is an IPv4 loopback literal (127.0.0.0/8). */
+export function isIpv4Loopback (hostname: string): boolean {
+  return isIP(hostname) === 4 && hostname.startsWith('127.')
+}
+
 /**
  * The group a connection's remote address counts under for the per-source
  * bounds: its /24 for IPv4 and its /48 for IPv6 (one host often holds a whole

@@ -1,5 +1,6 @@
-import { isIP, type TcpNetConnectOpts } from 'node:net'
+import type { TcpNetConnectOpts } from 'node:net'
 import { connect, type ConnectionOptions, createSecureContext, createServer, type SecureContext, type Server, type TLSSocket } from 'node:tls'
+import { isIpv4Loopback } from '../core/address-range.js'
 import { ListenError, ProtocolError } from '../errors.js'
 import type { ByteStream, DialTarget, Listener, PeerIdentity, Transport } from './transport.js'
 import { publicKeyFingerprint } from './trust.js'
@@ -126,9 +127,4 @@ class TlsListener implements Listener {
 
 function isIpLiteral (hostname: string): boolean {
   return /^[\d.]+$/.test(hostname) || hostname.includes(':')
-}
-
-/** Whether an address is an IPv4 loopback literal (127.0.0.0/8). */
-export function isIpv4Loopback (hostname: string): boolean {
-  return isIP(hostname) === 4 && hostname.startsWith('127.')
 }
