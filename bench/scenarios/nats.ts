@@ -9,11 +9,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, connect as tcpConnect } from 'node:net'
+import { connect as tcpConnect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadClacks } from '../lib/clacks.js'
 import { int, num, size } from '../lib/format.js'
+import { freePort } from '../lib/free-port.js'
 import { Worker } from '../lib/ipc.js'
 import { sleep } from '../lib/clock.js'
 import { bestOf, circulatingCandidates, combine, emptyRow, fill, probeWindow, triedNote, windowTimeoutMs, type Context, type WorkerWindow } from './context.js'
@@ -26,18 +27,6 @@ const START_TIMEOUT_MS = 10_000
 export function natsServerVersion (): string | undefined {
   const r = spawnSync(BINARY, ['--version'], { encoding: 'utf8', timeout: 5_000 })
   return r.status === 0 ? r.stdout.trim() : undefined
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
-  })
-  const address = server.address()
-  await new Promise<void>(resolve => server.close(() => resolve()))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
 }
 
 async function listening (port: number): Promise<boolean> {

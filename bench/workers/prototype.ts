@@ -21,10 +21,10 @@
  */
 import { createRequire } from 'node:module'
 import https from 'node:https'
-import { createServer as createNetServer, type Server } from 'node:net'
 import { nowUs } from '../lib/clock.js'
 import { encode, newHistogram, record } from '../lib/histogram.js'
 import { serve } from '../lib/ipc.js'
+import { freePort } from '../lib/free-port.js'
 import { measureWindow, type WindowOptions } from '../lib/window.js'
 
 /** t: send stamp (µs); g: the run it belongs to; p: the payload. */
@@ -49,18 +49,6 @@ let generation = 0
 let payloadBytes = 0
 let recording = false
 const histogram = newHistogram()
-
-async function freePort (): Promise<number> {
-  const probe: Server = createNetServer()
-  await new Promise<void>((resolve, reject) => {
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => resolve())
-  })
-  const address = probe.address()
-  await new Promise<void>(resolve => probe.close(() => resolve()))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
 
 /** Makes every HTTPS server created from now on listen on 127.0.0.1 only. */
 function bindToLoopback (): Promise<void> {
